@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything installs into .venv (Python 3.11) and runs inside this folder.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+export MELTANO_DISABLE_TRACKING := true
+export MELTANO_CLI_DISABLE_VERSION_CHECK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test lint unit integration install stop clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml tap-didit/pyproject.toml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip install --quiet -e '.[dev]' -e './tap-didit[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/nis2-pipeline demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint transform
+
+test: lint
+	$(BIN)/python -m pytest
+
+stop:
+	-$(BIN)/nis2-pipeline stop
+
+clean: stop
+	rm -rf var .meltano
