@@ -1,0 +1,79 @@
+"""`nis2-pipeline`: run the demo, manage the embedded Postgres, print the environment."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from pipeline.meltano import MeltanoError
+from pipeline.postgres import EmbeddedPostgres, PostgresError
+from pipeline.settings import Paths, PgSettings
+
+
+def _pg_server() -> EmbeddedPostgres:
+    pg = PgSettings.from_env()
+    return EmbeddedPostgres(Paths.from_env().pg, pg.port, pg.host)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipeline.demo import DemoOptions, run_demo
+
+    end = datetime.fromisoformat(args.end) if args.end else None
+    options = DemoOptions(
+        seed=args.seed, days=args.days, api_calls_per_day=args.api_calls_per_day, end=end
+    )
+    return run_demo(options)
+
+
+def cmd_pg(args: argparse.Namespace) -> int:
+    server = _pg_server()
+    if args.action == "start":
+        server.start()
+        print(f"embedded Postgres running on {server.host}:{server.port} ({server.pgdata})")
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "was not running")
+    else:
+        print("running" if server.is_running() else "stopped")
+    return 0
+
+
+def cmd_stop(_: argparse.Namespace) -> int:
+    print("embedded Postgres " + ("stopped" if _pg_server().stop() else "was not running"))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nis2-pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole pipeline on the simulated organisation")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--days", type=int, default=365, help="days of simulated history")
+    demo.add_argument("--api-calls-per-day", type=int, default=60)
+    demo.add_argument("--end", help="simulated 'now' (ISO 8601, default: the real now)")
+    demo.set_defaults(func=cmd_demo)
+
+    pg = sub.add_parser("pg", help="the embedded PostgreSQL server")
+    pg.add_argument("action", choices=["start", "stop", "status"])
+    pg.set_defaults(func=cmd_pg)
+
+    stop = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    stop.set_defaults(func=cmd_stop)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (PostgresError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MeltanoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""`make demo`: the whole NIS2 pipeline on the simulated organisation, end to end.
+
+Steps: embedded Postgres -> simulated organisation (extended to "now", so a second run
+sees only what is new) -> Keycloak stand-in database -> Didit API simulator -> Meltano
+plugins -> `meltano run` of the daily job -> summary of what landed where.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import meltano, warehouse
+from pipeline.postgres import EmbeddedPostgres, ensure_database
+from pipeline.settings import Paths, PgSettings, simulator_port
+
+KEYCLOAK_READER = "keycloak_reader"
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    seed: int = 7
+    days: int = 365
+    api_calls_per_day: int = 60
+    job: str = "nis2-daily"
+    end: datetime | None = None
+
+
+class Progress:
+    """Numbered steps with elapsed time, so a long run never looks stuck."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.step = 0
+        self.started = time.monotonic()
+
+    @contextmanager
+    def __call__(self, title: str) -> Iterator[list[str]]:
+        self.step += 1
+        print(f"[{self.step}/{self.total}] {title} ...", flush=True)
+        notes: list[str] = []
+        t0 = time.monotonic()
+        yield notes
+        detail = f" ({'; '.join(notes)})" if notes else ""
+        print(f"[{self.step}/{self.total}] {title}: done in {time.monotonic() - t0:.1f}s{detail}")
+
+
+def start_postgres(paths: Paths, pg: PgSettings) -> str:
+    """Start (or reuse) the embedded server unless the user brings their own."""
+    if not pg.embedded:
+        return f"using your server at {pg.display()}"
+    server = EmbeddedPostgres(paths.pg, pg.port, pg.host)
+    was_running = server.is_running()
+    server.start()
+    return "reused the running server" if was_running else "started"
+
+
+def prepare_databases(pg: PgSettings) -> None:
+    admin = pg.conninfo("postgres")
+    ensure_database(admin, pg.warehouse_db)
+    ensure_database(admin, pg.keycloak_db)
+
+
+def load_keycloak(paths: Paths, pg: PgSettings) -> dict[str, int]:
+    """Fill the Keycloak stand-in and give tap-keycloak a read-only role, as in production."""
+    from simulator.keycloak_db import load_keycloak as load
+
+    counts = load(pg.conninfo(pg.keycloak_db), paths.org / "keycloak")
+    warehouse.grant_read_only(pg.conninfo(pg.keycloak_db), KEYCLOAK_READER, "public")
+    return counts
+
+
+def generate_org(paths: Paths, options: DemoOptions) -> Path:
+    from simulator.world import generate_world
+
+    end = options.end or datetime.now(UTC)
+    generate_world(
+        paths.org,
+        seed=options.seed,
+        days=options.days,
+        api_calls_per_day=options.api_calls_per_day,
+        end=end,
+    )
+    return paths.org
+
+
+def organisation_ids(paths: Paths) -> dict[str, str]:
+    """Org and application ids of the simulated organisation, for the tap's Console routes."""
+    meta = json.loads((paths.org / "didit" / "organisation.json").read_text())
+    return {
+        "TAP_DIDIT_ORGANIZATION_ID": str(meta["organization_id"]),
+        "TAP_DIDIT_APPLICATION_ID": str(meta["application_id"]),
+    }
+
+
+def run_demo(options: DemoOptions) -> int:
+    from simulator.didit_api import start_server
+
+    paths = Paths.from_env()
+    pg = PgSettings.from_env()
+    progress = Progress(total=6)
+    started = time.monotonic()
+
+    with progress("PostgreSQL") as notes:
+        notes.append(start_postgres(paths, pg))
+        prepare_databases(pg)
+    with progress("Simulated organisation") as notes:
+        generate_org(paths, options)
+        notes.append(f"seed {options.seed}, {options.days} days, in {paths.org}")
+    with progress("Keycloak stand-in database") as notes:
+        counts = load_keycloak(paths, pg)
+        notes.append(", ".join(f"{table} {n}" for table, n in sorted(counts.items())))
+    port = simulator_port()
+    server = start_server(data_dir=paths.org / "didit", port=port, rate_limit=False)
+    try:
+        with progress(f"Didit API simulator on {server.base_url}"):
+            pass
+        env = meltano.pipeline_env(
+            pg,
+            paths.var,
+            extra={"DIDIT_SIM_PORT": str(port), **organisation_ids(paths)},
+        )
+        with progress("Meltano plugins") as notes:
+            notes.append("installed" if meltano.ensure_installed(env) else "up to date")
+        with progress(f"meltano run {options.job}"):
+            meltano.run(["run", options.job], env)
+    finally:
+        server.stop()
+
+    print()
+    print(warehouse.summary(pg, paths))
+    print(f"\nWhole run: {time.monotonic() - started:.1f}s")
+    return 0

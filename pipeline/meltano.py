@@ -1,0 +1,93 @@
+"""Run Meltano as a subprocess with the environment the project's meltano.yml expects."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from pipeline.settings import ROOT, PgSettings
+
+# Telemetry and version checks off: nothing but loopback and the package registries.
+QUIET_ENV = {
+    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "MELTANO_DISABLE_TRACKING": "true",
+    "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+class MeltanoError(RuntimeError):
+    """A Meltano command failed; its own output was already streamed to the user."""
+
+
+def _bin_dir() -> Path:
+    return Path(sys.executable).parent
+
+
+def pipeline_env(
+    pg: PgSettings,
+    var_dir: Path,
+    extra: Mapping[str, str] | None = None,
+    environment: str = "demo",
+) -> dict[str, str]:
+    """The variables meltano.yml's demo environment reads, on top of the caller's own."""
+    env = dict(os.environ)
+    env.update(QUIET_ENV)
+    env.update(
+        {
+            "MELTANO_ENVIRONMENT": environment,
+            "NIS2_VAR_DIR": str(var_dir),
+            "NIS2_PG_HOST": pg.host,
+            "NIS2_PG_PORT": str(pg.port),
+            "NIS2_PG_USER": pg.user,
+            "NIS2_PG_DATABASE": pg.warehouse_db,
+            "PATH": f"{_bin_dir()}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    if pg.password:
+        env.setdefault("TARGET_POSTGRES_PASSWORD", pg.password)
+        env.setdefault("DBT_POSTGRES_PASSWORD", pg.password)
+    env.update(extra or {})
+    return env
+
+
+def run(args: list[str], env: Mapping[str, str], *, capture: bool = False) -> str:
+    """Run `meltano <args>` from the project root; raise MeltanoError on failure."""
+    cmd = [str(_bin_dir() / "meltano"), *args]
+    result = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env=dict(env),
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
+    if result.returncode != 0:
+        detail = f"\n{result.stderr[-4000:]}" if capture and result.stderr else ""
+        raise MeltanoError(f"`meltano {' '.join(args)}` failed (exit {result.returncode}){detail}")
+    return result.stdout if capture else ""
+
+
+def _install_fingerprint() -> str:
+    """Changes when a plugin definition or the tap's dependencies change."""
+    digest = hashlib.sha256()
+    for path in (ROOT / "meltano.yml", ROOT / "tap-didit" / "pyproject.toml"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_installed(env: Mapping[str, str]) -> bool:
+    """`meltano install` once per plugin-definition change; returns whether it ran."""
+    stamp = ROOT / ".meltano" / "nis2-install.sha256"
+    fingerprint = _install_fingerprint()
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return False
+    run(["install"], env)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    return True

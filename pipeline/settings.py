@@ -1,0 +1,95 @@
+"""Where things live and how to reach them: one place for paths, ports and connection settings.
+
+Every value can be overridden by an environment variable, so the same code runs the demo
+(embedded Postgres + simulated Didit) and production (your server, your Didit account).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Runtime folders, all inside the repository's ignored `var/` unless overridden."""
+
+    var: Path
+
+    @property
+    def pg(self) -> Path:
+        return self.var / "pg"
+
+    @property
+    def org(self) -> Path:
+        return self.var / "org"
+
+    @property
+    def report(self) -> Path:
+        return self.var / "report"
+
+    @property
+    def logs(self) -> Path:
+        return self.var / "log"
+
+    @classmethod
+    def from_env(cls) -> Paths:
+        return cls(var=_env_path("NIS2_VAR_DIR", ROOT / "var"))
+
+
+@dataclass(frozen=True)
+class PgSettings:
+    """Connection to the warehouse server (embedded by default)."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    warehouse_db: str
+    keycloak_db: str
+    embedded: bool
+
+    @classmethod
+    def from_env(cls) -> PgSettings:
+        port_text = os.environ.get("NIS2_PG_PORT", "55432")
+        if not port_text.isdigit():
+            raise ValueError(f"NIS2_PG_PORT must be a port number, got {port_text!r}")
+        return cls(
+            host=os.environ.get("NIS2_PG_HOST", "127.0.0.1"),
+            port=int(port_text),
+            user=os.environ.get("NIS2_PG_USER", "postgres"),
+            password=os.environ.get("NIS2_PG_PASSWORD", ""),
+            warehouse_db=os.environ.get("NIS2_PG_DATABASE", "warehouse"),
+            keycloak_db=os.environ.get("NIS2_KEYCLOAK_DATABASE", "keycloak"),
+            embedded=os.environ.get("NIS2_PG_EMBEDDED", "true").lower() not in {"0", "false", "no"},
+        )
+
+    def conninfo(self, dbname: str | None = None) -> str:
+        """A libpq conninfo string; the password is passed but never printed (see `display`)."""
+        parts = {
+            "host": self.host,
+            "port": str(self.port),
+            "user": self.user,
+            "dbname": dbname or self.warehouse_db,
+        }
+        if self.password:
+            parts["password"] = self.password
+        return " ".join(f"{k}={v}" for k, v in parts.items())
+
+    def display(self, dbname: str | None = None) -> str:
+        """A connection URL safe to print: the password is masked."""
+        secret = ":***" if self.password else ""
+        db = dbname or self.warehouse_db
+        return f"postgresql://{self.user}{secret}@{self.host}:{self.port}/{db}"
+
+
+def simulator_port() -> int:
+    return int(os.environ.get("DIDIT_SIM_PORT", "8765"))
