@@ -12,8 +12,8 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
