@@ -1,0 +1,131 @@
+"""Shared fixtures: one embedded Postgres and one real pipeline run per test session.
+
+The pipeline tests run the same `nis2-pipeline demo` a user runs, into a separate runtime
+folder (`var/test`) and port, so a developer's demo warehouse is never touched. The run is
+done twice, the second time with the simulated clock one day later, to prove incrementality.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipeline.postgres import EmbeddedPostgres, ensure_database
+from pipeline.settings import ROOT
+
+TEST_VAR = ROOT / "var" / "test"
+TEST_PG_PORT = int(os.environ.get("NIS2_TEST_PG_PORT", "55460"))
+TEST_SIM_PORT = int(os.environ.get("NIS2_TEST_SIM_PORT", "8766"))
+# A fixed simulated "now" keeps the run deterministic; the second run moves it one day on.
+FIRST_END = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
+SECOND_END = FIRST_END + timedelta(days=1)
+TEST_DAYS = 120
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What a test needs to check one real run of the pipeline."""
+
+    conninfo: str
+    var_dir: Path
+    first_started: datetime
+    second_started: datetime
+    first_counts: dict[str, int]
+    second_counts: dict[str, int]
+    first_output: str
+    second_output: str
+
+    @property
+    def ground_truth(self) -> dict:
+        return json.loads((self.var_dir / "org" / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def test_postgres() -> Iterator[EmbeddedPostgres]:
+    """A real PostgreSQL server for the whole session, stopped at the end."""
+    server = EmbeddedPostgres(TEST_VAR / "pg", TEST_PG_PORT)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def admin_conninfo(test_postgres: EmbeddedPostgres) -> str:
+    return f"host=127.0.0.1 port={test_postgres.port} user=postgres dbname=postgres"
+
+
+def raw_counts(conninfo: str) -> dict[str, int]:
+    from pipeline.warehouse import RAW_SCHEMAS, table_counts
+
+    counts: dict[str, int] = {}
+    for schema in RAW_SCHEMAS:
+        counts.update(dict(table_counts(conninfo, schema)))
+    return counts
+
+
+def _demo(end: datetime, env: dict[str, str]) -> str:
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "demo",
+        "--days",
+        str(TEST_DAYS),
+        "--end",
+        end.isoformat(),
+    ]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"pipeline demo failed (exit {result.returncode}):\n{output[-6000:]}")
+    return output
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> PipelineRun:
+    """Two real runs of the demo job (Meltano, taps, target-postgres, dbt) on a fresh warehouse."""
+    for db in ("warehouse", "keycloak"):
+        with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{db}" with (force)')
+        ensure_database(admin_conninfo, db)
+    (TEST_VAR / "meltano.db").unlink(missing_ok=True)
+    shutil.rmtree(TEST_VAR / "org", ignore_errors=True)
+    env = {
+        **os.environ,
+        "NIS2_VAR_DIR": str(TEST_VAR),
+        "NIS2_PG_PORT": str(TEST_PG_PORT),
+        "DIDIT_SIM_PORT": str(TEST_SIM_PORT),
+        "MELTANO_DATABASE_URI": f"sqlite:///{TEST_VAR / 'meltano.db'}",
+    }
+    conninfo = f"host=127.0.0.1 port={TEST_PG_PORT} user=postgres dbname=warehouse"
+    first_started = datetime.now(UTC)
+    first_output = _demo(FIRST_END, env)
+    first_counts = raw_counts(conninfo)
+    second_started = datetime.now(UTC)
+    second_output = _demo(SECOND_END, env)
+    return PipelineRun(
+        conninfo=conninfo,
+        var_dir=TEST_VAR,
+        first_started=first_started,
+        second_started=second_started,
+        first_counts=first_counts,
+        second_counts=raw_counts(conninfo),
+        first_output=first_output,
+        second_output=second_output,
+    )
+
+
+@pytest.fixture(scope="session")
+def warehouse_dsn(pipeline_run: PipelineRun) -> str:
+    """A libpq conninfo to a warehouse in which the demo job has run (used by report tests)."""
+    return pipeline_run.conninfo
