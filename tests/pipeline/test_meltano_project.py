@@ -1,0 +1,68 @@
+"""meltano.yml must never need Meltano Hub and must keep secrets out of the file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from pipeline.settings import ROOT
+
+PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text())
+PLUGINS = [(kind, plugin) for kind, plugins in PROJECT["plugins"].items() for plugin in plugins]
+PINNED = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[0-9][0-9A-Za-z.\-+]*$")
+SECRET_WORDS = ("password", "api_key", "secret", "token", "pseudonym_key")
+
+
+def _ids(item: tuple[str, dict]) -> str:
+    return item[1]["name"]
+
+
+@pytest.mark.parametrize("kind_plugin", PLUGINS, ids=_ids)
+def test_plugin_is_fully_inline(kind_plugin: tuple[str, dict]) -> None:
+    """A custom definition (namespace, pip_url, executable, no variant) never touches the Hub."""
+    _, plugin = kind_plugin
+    assert plugin.get("namespace"), "namespace makes it a custom, Hub-free definition"
+    assert "variant" not in plugin
+    assert "inherit_from" not in plugin
+    assert plugin.get("executable")
+    for requirement in plugin["pip_url"].split():
+        if requirement == "-e":
+            continue
+        is_local = requirement.startswith("./")
+        assert is_local or PINNED.match(requirement), f"{requirement} is not an exact pin"
+
+
+@pytest.mark.parametrize("kind_plugin", PLUGINS, ids=_ids)
+def test_secret_settings_are_sensitive(kind_plugin: tuple[str, dict]) -> None:
+    _, plugin = kind_plugin
+    for setting in plugin.get("settings", []):
+        if any(word in setting["name"] for word in SECRET_WORDS):
+            assert setting.get("sensitive") is True, f"{plugin['name']}.{setting['name']}"
+
+
+def test_prod_environment_holds_no_secret_values() -> None:
+    prod = next(env for env in PROJECT["environments"] if env["name"] == "prod")
+    text = yaml.safe_dump(prod)
+    for word in SECRET_WORDS:
+        assert word not in text, f"prod config must take {word} from the environment"
+
+
+def test_telemetry_off_and_default_environment_set() -> None:
+    assert PROJECT["send_anonymous_usage_stats"] is False
+    assert PROJECT["default_environment"] == "demo"
+    assert "version" not in PROJECT
+
+
+def test_daily_job_loads_every_source_then_builds() -> None:
+    jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
+    daily = jobs["nis2-daily"]
+    extractors = [p["name"] for p in PROJECT["plugins"]["extractors"]]
+    for extractor in extractors:
+        assert f"{extractor} target-postgres" in daily
+    assert daily.index("dbt-postgres:build") > max(
+        daily.index(f"{e} target-postgres") for e in extractors
+    )
+    schedules = {s["job"] for s in PROJECT["schedules"]}
+    assert "nis2-daily" in schedules

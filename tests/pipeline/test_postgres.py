@@ -1,0 +1,66 @@
+"""The embedded PostgreSQL server the project starts for the demo and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from pipeline.postgres import EmbeddedPostgres, PostgresError, ensure_database
+from pipeline.settings import PgSettings
+
+
+def test_server_accepts_tcp_connections(
+    test_postgres: EmbeddedPostgres, admin_conninfo: str
+) -> None:
+    with psycopg.connect(admin_conninfo) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+        timezone = conn.execute("show timezone").fetchone()[0]
+    assert version.split(".")[0].isdigit()
+    assert timezone == "UTC"
+
+
+def test_start_is_idempotent(test_postgres: EmbeddedPostgres) -> None:
+    test_postgres.start()
+    assert test_postgres.is_running()
+    assert test_postgres.running_port() == test_postgres.port
+
+
+def test_running_folder_with_another_port_is_refused(test_postgres: EmbeddedPostgres) -> None:
+    other = EmbeddedPostgres(test_postgres.base_dir, test_postgres.port + 1)
+    with pytest.raises(PostgresError, match=f"NIS2_PG_PORT={test_postgres.port}"):
+        other.start()
+
+
+def test_port_taken_by_another_server_is_refused(
+    test_postgres: EmbeddedPostgres, tmp_path: Path
+) -> None:
+    stranger = EmbeddedPostgres(tmp_path / "pg", test_postgres.port)
+    with pytest.raises(PostgresError, match="taken by another program"):
+        stranger.start()
+    assert not stranger.is_initialised()
+
+
+def test_stop_when_stopped_is_harmless(tmp_path: Path) -> None:
+    assert EmbeddedPostgres(tmp_path / "never-started", 1).stop() is False
+
+
+def test_ensure_database_creates_once(admin_conninfo: str) -> None:
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute('drop database if exists "nis2_scratch"')
+    assert ensure_database(admin_conninfo, "nis2_scratch") is True
+    assert ensure_database(admin_conninfo, "nis2_scratch") is False
+
+
+def test_display_masks_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NIS2_PG_PASSWORD", "hunter2-secret")
+    settings = PgSettings.from_env()
+    assert "hunter2-secret" not in settings.display()
+    assert "hunter2-secret" in settings.conninfo()
+
+
+def test_bad_port_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NIS2_PG_PORT", "fivefivefour")
+    with pytest.raises(ValueError, match="NIS2_PG_PORT"):
+        PgSettings.from_env()
