@@ -1,0 +1,27 @@
+{#- Time handling: everything becomes timestamptz in UTC, whatever type the loader chose. -#}
+
+{% macro parse_utc(expr) -%}
+    {#- Text with an offset or Z keeps it; a bare timestamp (as target-postgres stores
+        date-time fields) is UTC wall time. Casting through text makes this work for
+        text, timestamp and timestamptz columns alike. -#}
+    (case
+        when nullif(trim(cast({{ expr }} as text)), '') is null then null
+        when cast({{ expr }} as text) ~ '(Z|z|[+-]\d{2}(:?\d{2})?)$'
+            then cast(cast({{ expr }} as text) as timestamptz)
+        else cast(cast({{ expr }} as text) as timestamp) at time zone 'UTC'
+    end)
+{%- endmacro %}
+
+{% macro epoch_ms_to_utc(expr) -%}
+    {#- Keycloak stores event times as epoch milliseconds (bigint). -#}
+    to_timestamp(cast({{ expr }} as bigint) / 1000.0)
+{%- endmacro %}
+
+{% macro as_of() -%}
+    {#- The reference instant for "open" deadlines and dormancy: var as_of or now(). -#}
+    {%- if var('as_of', '') -%}
+        cast('{{ var("as_of") }}' as timestamptz)
+    {%- else -%}
+        now()
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,43 @@
+{{ config(
+    materialized='incremental',
+    unique_key='audit_log_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['audit_log_id'], 'unique': True}, {'columns': ['event_ts']}]
+) }}
+
+with source as (
+    select * from {{ source('didit', 'audit_logs') }}
+    {{ loaded_since_last_run() }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by uuid order by _sdc_batched_at desc, _sdc_sequence desc
+        ) as version_rank
+    from source
+)
+
+select
+    cast(uuid as text) as audit_log_id,
+    {{ parse_utc('"timestamp"') }} as event_ts,
+    upper(cast(actor_type as text)) as actor_type,
+    cast(actor as text) as actor,
+    cast(api_key_name as text) as api_key_name,
+    upper(cast(method as text)) as http_method,
+    cast(path as text) as request_path,
+    cast(status_code as integer) as status_code,
+    cast(ip_address as text) as ip_address,
+    upper(cast(country as text)) as country_code,
+    cast(user_agent as text) as user_agent,
+    cast(application_id as text) as application_id,
+    cast(application_name as text) as application_name,
+    request_body is not null as has_request_body,
+    {{ didit_audit_row_hash() }} as row_hash,
+    _sdc_deleted_at is not null as is_deleted_at_source,
+    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    _sdc_batched_at
+from latest
+where version_rank = 1

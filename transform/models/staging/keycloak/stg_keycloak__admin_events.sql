@@ -1,0 +1,47 @@
+{{ config(
+    materialized='incremental',
+    unique_key='admin_event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['admin_event_id'], 'unique': True}, {'columns': ['event_ts']}]
+) }}
+
+with source as (
+    select * from {{ source('keycloak', 'admin_event_entity') }}
+    {{ loaded_since_last_run() }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by id order by _sdc_batched_at desc, _sdc_sequence desc
+        ) as version_rank
+    from source
+)
+
+select
+    cast(id as text) as admin_event_id,
+    {{ epoch_ms_to_utc('admin_event_time') }} as event_ts,
+    upper(cast(operation_type as text)) as operation_type,
+    upper(cast(resource_type as text)) as resource_type,
+    cast(resource_path as text) as resource_path,
+    cast(realm_id as text) as realm_id,
+    cast(auth_realm_id as text) as auth_realm_id,
+    cast(auth_client_id as text) as auth_client_id,
+    cast(auth_user_id as text) as auth_user_id,
+    cast(ip_address as text) as ip_address,
+    cast(error as text) as error,
+    case
+        when representation is null or trim(cast(representation as text)) = '' then null
+        else cast(cast(representation as text) as jsonb)
+    end as representation,
+    case
+        when details_json is null or trim(cast(details_json as text)) = '' then '{}'::jsonb
+        else cast(cast(details_json as text) as jsonb)
+    end as details,
+    {{ keycloak_admin_event_row_hash() }} as row_hash,
+    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    _sdc_batched_at
+from latest
+where version_rank = 1

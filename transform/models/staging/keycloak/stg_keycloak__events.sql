@@ -1,0 +1,41 @@
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['event_id'], 'unique': True}, {'columns': ['event_ts']}]
+) }}
+
+with source as (
+    select * from {{ source('keycloak', 'event_entity') }}
+    {{ loaded_since_last_run() }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by id order by _sdc_batched_at desc, _sdc_sequence desc
+        ) as version_rank
+    from source
+)
+
+select
+    cast(id as text) as event_id,
+    {{ epoch_ms_to_utc('event_time') }} as event_ts,
+    upper(cast(type as text)) as event_type,
+    cast(user_id as text) as user_id,
+    cast(realm_id as text) as realm_id,
+    cast(client_id as text) as client_id,
+    cast(session_id as text) as session_id,
+    cast(ip_address as text) as ip_address,
+    cast(error as text) as error,
+    case
+        when details_json is null or trim(cast(details_json as text)) = '' then '{}'::jsonb
+        else cast(cast(details_json as text) as jsonb)
+    end as details,
+    {{ keycloak_event_row_hash() }} as row_hash,
+    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    _sdc_batched_at
+from latest
+where version_rank = 1

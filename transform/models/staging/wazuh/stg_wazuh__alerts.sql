@@ -1,0 +1,42 @@
+{{ config(
+    materialized='incremental',
+    unique_key='alert_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['alert_id'], 'unique': True}, {'columns': ['event_ts']}]
+) }}
+
+with source as (
+    select * from {{ source('wazuh', 'wazuh_alerts') }}
+    {{ loaded_since_last_run() }}
+),
+
+latest as (
+    select
+        *,
+        row_number() over (
+            partition by id order by _sdc_batched_at desc, _sdc_sequence desc
+        ) as version_rank
+    from source
+)
+
+select
+    cast(id as text) as alert_id,
+    {{ parse_utc('"timestamp"') }} as event_ts,
+    cast(rule as jsonb) ->> 'id' as rule_id,
+    cast(cast(rule as jsonb) ->> 'level' as integer) as rule_level,
+    cast(rule as jsonb) ->> 'description' as rule_description,
+    coalesce(cast(rule as jsonb) -> 'groups', '[]'::jsonb) as rule_groups,
+    coalesce(cast(rule as jsonb) -> 'mitre' -> 'id', '[]'::jsonb) as mitre_ids,
+    cast(agent as jsonb) ->> 'id' as agent_id,
+    cast(agent as jsonb) ->> 'name' as agent_name,
+    cast(data as jsonb) ->> 'srcip' as src_ip,
+    cast(data as jsonb) ->> 'srcuser' as src_user,
+    cast(data as jsonb) ->> 'dstuser' as dst_user,
+    cast(location as text) as log_location,
+    cast(decoder as jsonb) ->> 'name' as decoder_name,
+    {{ wazuh_alert_row_hash() }} as row_hash,
+    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    _sdc_batched_at
+from latest
+where version_rank = 1
