@@ -43,6 +43,12 @@ def cmd_stop(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_register(args: argparse.Namespace) -> int:
+    from pipeline import register_check
+
+    return register_check.main([*args.paths, *(["--strict"] if args.strict else [])])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nis2-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     pg = sub.add_parser("pg", help="the embedded PostgreSQL server")
     pg.add_argument("action", choices=["start", "stop", "status"])
     pg.set_defaults(func=cmd_pg)
+
+    check = sub.add_parser("check-register", help="name every bad row of the incident register")
+    check.add_argument("paths", nargs="+", help="file paths or globs")
+    check.add_argument("--strict", action="store_true", help="exit 1 when a row is bad")
+    check.set_defaults(func=cmd_check_register)
 
     stop = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
     stop.set_defaults(func=cmd_stop)
