@@ -1,0 +1,1 @@
+"""tap-didit: a Singer tap for Didit's audit-grade data."""

@@ -1,0 +1,5 @@
+"""Allow `python -m tap_didit`."""
+
+from tap_didit.tap import TapDidit
+
+TapDidit.cli()

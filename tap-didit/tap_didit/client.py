@@ -1,0 +1,272 @@
+"""The one HTTP behaviour every Didit stream shares.
+
+Trailing slashes, `next` links followed verbatim, client-side pacing, `Retry-After`,
+jittered backoff, typed auth errors that name the setting and permission, 404 on a
+child skipped with a warning, and records reshaped to the schema without losing a field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlparse
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.helpers.types import Context
+from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from tap_didit.auth import api_key_authenticator
+from tap_didit.errors import DiditAuthError, ParentNotVisibleError
+from tap_didit.jsonbody import json_body
+from tap_didit.pagination import NextLinkPaginator, PageIsPastFloor, page_results
+from tap_didit.retry import wait_generator
+from tap_didit.schema_kit import EXTRA_FIELDS
+from tap_didit.timestamps import normalize_timestamp
+
+if TYPE_CHECKING:
+    from backoff._typing import Details
+
+    from tap_didit.tap import TapDidit
+
+
+def _with_trailing_slash(url: str) -> str:
+    parts = urlparse(url)
+    if parts.path.endswith("/"):
+        return url
+    return parts._replace(path=parts.path + "/").geturl()
+
+
+class DiditStream(RESTStream):
+    """Base class of all Didit streams."""
+
+    #: Conformance is skipped: Didit sends plain JSON types and `post_process` already
+    #: reshapes every record to the schema (unknown keys -> `extra_fields`, timestamps
+    #: normalised). See README "Performance".
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    #: Permission a Didit key needs for this endpoint, named in 401/403 errors.
+    required_scope: ClassVar[str] = "read access"
+    #: Setting that holds the credential used by this stream, named in 401/403 errors.
+    credential_setting: ClassVar[str] = "api_key"
+    #: Fields that must be normalised to the canonical UTC timestamp format.
+    timestamp_fields: ClassVar[tuple[str, ...]] = ()
+    #: Fields never emitted (expiring media URLs, secrets).
+    dropped_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Whether to collect keys missing from the schema into `extra_fields`.
+    keep_extra_fields: ClassVar[bool] = True
+    #: Whether the first request sends `limit` (lists); detail endpoints do not.
+    paginated: ClassVar[bool] = True
+    #: Parent keys copied from the context into each record.
+    context_fields: ClassVar[tuple[str, ...]] = ()
+
+    _page_predicate: PageIsPastFloor | None = None
+
+    @property
+    def tap(self) -> TapDidit:
+        """The owning tap (shared pacer, console auth, sync start)."""
+        return self._tap  # type: ignore[return-value]
+
+    # -- where and how to ask ---------------------------------------------------------
+
+    @property
+    def url_base(self) -> str:
+        """Public API base from `base_url`."""
+        return str(self.config["base_url"]).rstrip("/")
+
+    @cached_property
+    def authenticator(self) -> Any:
+        """`x-api-key` for the public API."""
+        return api_key_authenticator(self.config["api_key"])
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        """JSON only."""
+        return {"Accept": "application/json"}
+
+    @property
+    def timeout(self) -> float:  # type: ignore[override]
+        """Per-request timeout from `request_timeout_seconds`."""
+        return float(self.config["request_timeout_seconds"])
+
+    def get_url(self, context: Context | None) -> str:
+        """Path with context values substituted, always ending in `/` (no 301 hop)."""
+        return _with_trailing_slash(super().get_url(context))
+
+    def first_page_params(self, context: Context | None) -> dict[str, Any]:
+        """Query of the first request; later pages use `next` exactly as given."""
+        return {"limit": self.tap.page_size} if self.paginated else {}
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """First page: our URL and params. Later pages: the `next` link, untouched."""
+        request = super().get_http_request(page=page)
+        token = page.next_page_token
+        if token:
+            request.url = _with_trailing_slash(token.geturl())
+            request.params = {}
+        else:
+            request.params = self.first_page_params(page.stream_context)
+        return request
+
+    def get_url_params(self, context: Context | None, next_page_token: Any) -> dict[str, Any]:
+        """Unused: `get_http_request` sets the query."""
+        return {}
+
+    def get_new_paginator(self) -> NextLinkPaginator:
+        """Follow `next`; stop early when a newest-first walk passed its floor."""
+        return NextLinkPaginator(self.name, self._page_predicate)
+
+    # -- pacing, retries and errors ---------------------------------------------------
+
+    def request_decorator(self, func: Callable) -> Callable:
+        """Every attempt, including retries, waits for a slot in the request budget."""
+        pacer = self.tap.pacer
+
+        def paced(*args: Any, **kwargs: Any) -> requests.Response:
+            pacer.wait_for_slot()
+            return func(*args, **kwargs)
+
+        return super().request_decorator(paced)
+
+    def backoff_wait_generator(self) -> Any:
+        """Honour `Retry-After`/`X-RateLimit-Reset`; else jittered exponential backoff."""
+        return wait_generator(
+            factor=float(self.config["backoff_factor_seconds"]),
+            cap=float(self.config["max_wait_seconds"]),
+            on_server_wait=self.tap.pacer.hold_off,
+        )
+
+    def backoff_jitter(self, value: float) -> float:
+        """Jitter is already applied by the wait generator."""
+        return value
+
+    def backoff_max_tries(self) -> int:
+        """Attempts per request, from `backoff_max_tries`."""
+        return int(self.config["backoff_max_tries"])
+
+    def backoff_handler(self, details: Details) -> None:
+        """One line per retry: stream, cause, wait. No URL query, no body."""
+        exc = details.get("exception")
+        response = getattr(exc, "response", None)
+        cause = f"HTTP {response.status_code}" if response is not None else type(exc).__name__
+        self.logger.warning(
+            "Stream '%s': %s, retrying in %.1f s (attempt %d of %d).",
+            self.name,
+            cause,
+            details.get("wait") or 0.0,
+            details.get("tries") or 0,
+            self.backoff_max_tries(),
+        )
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """Status and path only: bodies and query strings may carry personal data."""
+        path = urlparse(response.url).path or self.path
+        return (
+            f"Stream '{self.name}': HTTP {response.status_code} "
+            f"{response.reason or HTTPStatus(response.status_code).phrase} for {path}"
+        )
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Map Didit's statuses to retriable, fatal, auth and not-visible errors."""
+        status = response.status_code
+        if status < HTTPStatus.BAD_REQUEST:
+            return
+        message = self.response_error_message(response)
+        if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(message, response)
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
+            raise DiditAuthError(
+                f"{message}: the credential in setting `{self.credential_setting}` was "
+                f"refused or lacks the permission `{self.required_scope}`."
+            )
+        if status == HTTPStatus.NOT_FOUND and self.parent_stream_type is not None:
+            raise ParentNotVisibleError(message)
+        if status == HTTPStatus.BAD_REQUEST:
+            fields = self._error_field_names(response)
+            hint = f" (rejected parameters: {', '.join(fields)})" if fields else ""
+            raise FatalAPIError(f"{message}{hint}: check start_date and page_size.")
+        raise FatalAPIError(message)
+
+    @staticmethod
+    def _error_field_names(response: requests.Response) -> list[str]:
+        """Names (never values) of the fields a 400 body complains about."""
+        try:
+            body = json_body(response)
+        except Exception:
+            return []
+        return sorted(str(k) for k in body if k != "detail") if isinstance(body, dict) else []
+
+    # -- records ----------------------------------------------------------------------
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        """Records of a DRF page (or a bare array)."""
+        return page_results(json_body(response))
+
+    def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
+        """Deduplicate by primary key within this sync; skip parents that 404."""
+        seen: set[tuple[Any, ...]] = set()
+        keys = tuple(self.primary_keys or ())
+        try:
+            for record in self.request_records(context):
+                if keys:
+                    identity = tuple(record.get(k) for k in keys)
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
+                yield record
+        except ParentNotVisibleError:
+            self.logger.warning(
+                "Stream '%s': parent %s is not visible to this key (HTTP 404); skipped.",
+                self.name,
+                {k: (context or {}).get(k) for k in self.context_fields},
+            )
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        """Reshape to the schema: parent keys, canonical timestamps, unknown keys kept."""
+        for key in self.context_fields:
+            if context and key in context and row.get(key) is None:
+                row[key] = context[key]
+        for key in self.timestamp_fields:
+            if key in row:
+                row[key] = normalize_timestamp(row[key])
+        return self.fit_to_schema(row)
+
+    @cached_property
+    def _schema_properties(self) -> frozenset[str]:
+        return frozenset(self.schema["properties"])
+
+    def fit_to_schema(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Schema fields as-is, missing ones as null, unknown ones under `extra_fields`."""
+        known = self._schema_properties
+        out: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in row.items():
+            if key in self.dropped_fields:
+                continue
+            if key in known:
+                out[key] = value
+            elif self.keep_extra_fields:
+                extra[key] = value
+        for key in known:
+            out.setdefault(key, None)
+        if EXTRA_FIELDS in known:
+            out[EXTRA_FIELDS] = extra or None
+        return out
+
+
+class PerParentStream(DiditStream):
+    """A full-table endpoint read once per parent record, without per-parent state.
+
+    Per-parent bookmarks would grow state by one entry per session; these endpoints have
+    no incremental filter anyway, so the parent's walk decides what is re-read.
+    """
+
+    state_partitioning_keys: ClassVar[list[str]] = []  # type: ignore[assignment]
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: a child sees only some parents, so a version swap would delete rows."""
+        return False
