@@ -13,3 +13,15 @@ def didit(httpserver: HTTPServer) -> FakeDidit:
     fake = FakeDidit(httpserver)
     fake.install()
     return fake
+
+
+@pytest.fixture
+def backoff_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record every backoff wait instead of sleeping it (tests never wait out a window)."""
+    import types
+
+    import backoff._sync
+
+    waits: list[float] = []
+    monkeypatch.setattr(backoff._sync, "time", types.SimpleNamespace(sleep=waits.append))
+    return waits
