@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import pyotp
 import requests
 from singer_sdk.authenticators import APIKeyAuthenticator
 
 from tap_didit.errors import DiditAuthError
+from tap_didit.totp import totp_now
 
 #: Refresh this many seconds before the token's announced expiry.
 _EXPIRY_MARGIN_S = 60.0
@@ -130,7 +130,7 @@ class ConsoleTokenAuth(requests.auth.AuthBase):
                 "The Console account has 2FA enabled: set console_totp_secret (the base32 "
                 "secret of the authenticator app)."
             )
-        otp = pyotp.TOTP(str(self._totp_secret)).now()
+        otp = totp_now(str(self._totp_secret))
         response = self._post("/2fa/verify/", {"temp_token": temp_token, "otp_token": otp})
         if response.status_code != 200:
             raise DiditAuthError(

@@ -33,7 +33,9 @@ class TapDidit(Tap):
         found = JSONSchemaValidator(schema).iter_errors(self._config)
         errors = schema_errors(found) or semantic_errors(self._config)
         if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
+            raise ConfigValidationError(
+                "Config validation failed: " + " ".join(errors), errors=errors
+            )
         return errors
 
     def discover_streams(self) -> list:
@@ -69,7 +71,9 @@ class TapDidit(Tap):
         }
         errors = selection_errors(self.config, selected)
         if errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
+            raise ConfigValidationError(
+                "Config validation failed: " + " ".join(errors), errors=errors
+            )
         _ = self.sync_started_at
         super().sync_all()
 

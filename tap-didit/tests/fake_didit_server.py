@@ -8,9 +8,13 @@ edge cases that need exact control.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +25,9 @@ from werkzeug import Request, Response
 
 Handler = Callable[[Request], Response]
 API_KEY = "test-key-abc123"
+CONSOLE_EMAIL = "officer@example.org"
+CONSOLE_PASSWORD = "console-pw-xyz789"
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 def ts(value: dt.datetime) -> str:
@@ -56,6 +63,10 @@ class FakeDidit:
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     on_page: Callable[[str, int], None] | None = None
+    audit_entries: list[dict[str, Any]] = field(default_factory=list)
+    console_totp_secret: str | None = None
+    valid_tokens: set[str] = field(default_factory=set)
+    token_counter: int = 0
 
     @property
     def base_url(self) -> str:
@@ -91,6 +102,10 @@ class FakeDidit:
             if fault.times > 0 and fault.path.search(request.path):
                 fault.times -= 1
                 return fault.handler(request)
+        if request.path.startswith("/auth/v2/"):
+            return self.auth_service(request)
+        if "/audit-logs" in request.path:
+            return self.audit_route(request)
         if request.headers.get("x-api-key") != API_KEY:
             return json_response({"detail": "You do not have permission."}, 403)
         if not request.path.endswith("/"):
@@ -120,6 +135,63 @@ class FakeDidit:
             return self.page(request, self.lists.get(m[1], []))
         return json_response({"detail": "Not found."}, 404)
 
+    def issue_tokens(self) -> Response:
+        """A fresh access/refresh token pair."""
+        self.token_counter += 1
+        access = f"access-{self.token_counter}"
+        self.valid_tokens.add(access)
+        return json_response(
+            {
+                "access_token": access,
+                "refresh_token": f"refresh-{self.token_counter}",
+                "expires_in": 86400,
+            }
+        )
+
+    def auth_service(self, request: Request) -> Response:
+        """Login (with TOTP 2FA when a secret is set), 2FA verify, refresh."""
+        body = request.get_json(silent=True) or {}
+        if request.path == "/auth/v2/programmatic/login/":
+            if (body.get("email"), body.get("password")) != (CONSOLE_EMAIL, CONSOLE_PASSWORD):
+                return json_response({"detail": "Invalid credentials."}, 401)
+            if self.console_totp_secret:
+                return json_response({"2fa_required": True, "temp_token": "temp-1"})
+            return self.issue_tokens()
+        if request.path == "/auth/v2/2fa/verify/":
+            if body.get("temp_token") != "temp-1" or body.get("otp_token") not in self.valid_otps():
+                return json_response({"detail": "Invalid OTP."}, 401)
+            return self.issue_tokens()
+        if request.path == "/auth/v2/token/refresh/":
+            if not str(body.get("refresh_token", "")).startswith("refresh-"):
+                return json_response({"detail": "Token expired."}, 401)
+            return self.issue_tokens()
+        return json_response({"detail": "Not found."}, 404)
+
+    def valid_otps(self) -> set[str]:
+        """Codes of the previous, current and next 30-second step (RFC 4226 reference)."""
+        key = base64.b32decode(self.console_totp_secret or "")
+        now = int(time.time() // 30)
+        return {_rfc4226(key, now + drift) for drift in (-1, 0, 1)}
+
+    def audit_route(self, request: Request) -> Response:
+        """Bearer only; cursor pages (base-10 offset as the opaque cursor), newest first."""
+        if request.headers.get("x-api-key") and not request.headers.get("Authorization"):
+            return json_response({"detail": "API keys are not accepted here."}, 403)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.valid_tokens:
+            return json_response({"detail": "Token expired."}, 401)
+        rows = _filter_days(self.audit_entries, request.args, "timestamp")
+        rows.sort(key=lambda r: (r["timestamp"], r["uuid"]), reverse=True)
+        limit = int(request.args.get("limit", 50))
+        start = int(request.args.get("cursor", 0))
+        nxt = None
+        if start + limit < len(rows):
+            query = {**request.args, "cursor": start + limit}
+            nxt = self.server.url_for(request.path) + "?" + urlencode(query)
+        return json_response(
+            {"next": nxt, "previous": None, "results": rows[start : start + limit]}
+        )
+
     def page(self, request: Request, rows: list[dict[str, Any]]) -> Response:
         """One DRF page with an absolute `next` link."""
         limit = int(request.args.get("limit", 50))
@@ -134,6 +206,14 @@ class FakeDidit:
         return json_response(
             {"count": min(len(rows), 100), "next": nxt, "previous": None, "results": chunk}
         )
+
+
+def _rfc4226(key: bytes, counter: int) -> str:
+    """Independent HOTP, as in RFC 4226 appendix C, for checking the tap's codes."""
+    mac = hmac.new(key, counter.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[19] & 0xF
+    binary = int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{binary % 1_000_000:06d}"
 
 
 def _filter_days(rows: list[dict], args: Any, key: str) -> list[dict]:

@@ -11,10 +11,9 @@ import time
 import pytest
 from fake_didit_server import API_KEY, json_response, make_session
 from singer_sdk.exceptions import FatalAPIError
+from tap_didit.errors import DiditAuthError, PaginationLoopError
 from tap_runner import run_tap
 from werkzeug import Response
-
-from tap_didit.errors import DiditAuthError, PaginationLoopError
 
 T0 = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 PII = "Jane Marie Doe"
@@ -71,7 +70,9 @@ def test_5xx_is_retried_with_growing_jittered_backoff(didit, backoff_sleeps):
     run = run_tap(didit.config(backoff_factor_seconds=1, max_wait_seconds=100), {"sessions"})
     assert len(run.records("sessions")) == 4
     first, second, third = backoff_sleeps
-    assert 0.75 <= first <= 1.25 and 1.5 <= second <= 2.5 and 3 <= third <= 5
+    assert 0.75 <= first <= 1.25
+    assert 1.5 <= second <= 2.5
+    assert 3 <= third <= 5
 
 
 def test_persistent_5xx_fails_after_backoff_max_tries(didit, backoff_sleeps):
@@ -140,7 +141,8 @@ def test_auth_failure_stops_naming_setting_and_scope(didit, backoff_sleeps, stat
     with pytest.raises(DiditAuthError) as failure:
         run_tap(didit.config(), {"sessions"})
     message = str(failure.value)
-    assert "`api_key`" in message and "`sessions: read`" in message
+    assert "`api_key`" in message
+    assert "`sessions: read`" in message
     assert f"HTTP {status}" in message
     assert PII not in message
     assert backoff_sleeps == []
@@ -154,7 +156,8 @@ def test_404_on_a_child_skips_that_parent_with_a_warning(didit):
     assert {r["session_id"] for r in run.records("session_reviews")} == set(visible)
     assert len(run.records("sessions")) == 3
     hidden = didit.sessions[0]["session_id"]
-    assert "not visible to this key (HTTP 404)" in run.logs and hidden in run.logs
+    assert "not visible to this key (HTTP 404)" in run.logs
+    assert hidden in run.logs
 
 
 def test_400_names_rejected_parameters_not_values(didit):
@@ -173,7 +176,8 @@ def test_every_request_has_a_trailing_slash_and_the_key_header(didit):
     run = run_tap(didit.config(), {"sessions", "lists", "list_entries"})
     assert len(run.records("sessions")) == 25
     assert run.records("list_entries")[0]["list_uuid"] == "l1"
-    assert didit.requests and all(path.endswith("/") for path, _ in didit.requests)
+    assert didit.requests
+    assert all(path.endswith("/") for path, _ in didit.requests)
 
 
 def test_next_link_is_followed_verbatim_even_elsewhere_and_without_slash(didit):
