@@ -1,0 +1,124 @@
+"""The marts the pack reads, and how each one is cut to the reporting period.
+
+One table of facts instead of SQL scattered through the sections. Column names follow
+NIS2-REFERENCE §6; where the dbt project may name a column differently, the rule lists
+candidates and the first one present wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Cut(Enum):
+    """How a mart's rows are chosen for a period."""
+
+    AT = "at"  # one timestamp column falls inside the period
+    OVERLAP = "overlap"  # [start column, end column] touches the period (open end = ongoing)
+    BY_INCIDENT = "by_incident"  # rows of the incidents in the period's incident register
+    SNAPSHOT = "snapshot"  # a current state: every row, shown as at generation time
+
+
+@dataclass(frozen=True)
+class MartSpec:
+    name: str
+    title: str
+    cut: Cut
+    start_columns: tuple[str, ...] = ()
+    end_columns: tuple[str, ...] = ()
+
+    @property
+    def short(self) -> str:
+        return self.name.removeprefix("mart_nis2_")
+
+
+INCIDENT_REGISTER = "mart_nis2_incident_register"
+
+MARTS: tuple[MartSpec, ...] = (
+    MartSpec(
+        INCIDENT_REGISTER,
+        "Incident register",
+        Cut.OVERLAP,
+        ("aware_at", "detected_at"),
+        ("handled_at", "resolved_at", "recovered_at"),
+    ),
+    MartSpec("mart_nis2_significance_assessment", "Significance assessment", Cut.BY_INCIDENT),
+    MartSpec(
+        "mart_nis2_recurring_incident_check",
+        "Recurring-incident check (IR Art. 4)",
+        Cut.OVERLAP,
+        ("window_start",),
+        ("window_end",),
+    ),
+    MartSpec("mart_nis2_reporting_deadlines", "Art. 23 reporting deadlines", Cut.BY_INCIDENT),
+    MartSpec(
+        "mart_nis2_auth_failure_detections",
+        "Authentication-failure detections",
+        Cut.AT,
+        ("window_start", "detected_at", "window_end"),
+    ),
+    MartSpec(
+        "mart_nis2_privileged_activity",
+        "Privileged activity",
+        Cut.AT,
+        ("event_ts", "event_at", "occurred_at"),
+    ),
+    MartSpec("mart_nis2_access_review_status", "Access-review status", Cut.SNAPSHOT),
+    MartSpec("mart_nis2_identity_assurance", "Identity assurance (Didit)", Cut.SNAPSHOT),
+    MartSpec(
+        "mart_nis2_access_anomalies",
+        "Access anomalies",
+        Cut.AT,
+        ("event_ts", "event_at", "occurred_at"),
+    ),
+    MartSpec(
+        "mart_nis2_api_activity_daily",
+        "API activity per day",
+        Cut.AT,
+        ("day", "activity_date", "date_day", "bucket_start", "date"),
+    ),
+    MartSpec(
+        "mart_nis2_log_source_coverage",
+        "Log-source coverage",
+        Cut.AT,
+        ("day", "coverage_date", "date_day", "date"),
+    ),
+    MartSpec(
+        "mart_nis2_log_ingestion_gaps",
+        "Log-ingestion gaps",
+        Cut.OVERLAP,
+        ("gap_start",),
+        ("gap_end",),
+    ),
+    MartSpec(
+        "mart_nis2_log_retention_integrity",
+        "Log retention and integrity",
+        Cut.AT,
+        ("partition_date", "day", "date"),
+    ),
+    MartSpec(
+        "mart_nis2_control_evidence_matrix",
+        "Control-evidence matrix",
+        Cut.AT,
+        ("month", "report_month", "period_start"),
+    ),
+    MartSpec(
+        "mart_nis2_management_monthly_report",
+        "Management monthly report",
+        Cut.AT,
+        ("month", "report_month", "period_start"),
+    ),
+)
+
+# dbt seeds the appendix cites (thresholds with their legal source); exported like the marts.
+REFERENCE_TABLES: tuple[MartSpec, ...] = (
+    MartSpec("nis2_thresholds", "Thresholds and their legal sources", Cut.SNAPSHOT),
+)
+
+BY_NAME: dict[str, MartSpec] = {spec.name: spec for spec in (*MARTS, *REFERENCE_TABLES)}
+
+
+def first_present(columns: list[str] | tuple[str, ...], candidates: tuple[str, ...]) -> str | None:
+    """The first candidate that is among the mart's real columns."""
+    return next((name for name in candidates if name in columns), None)

@@ -1,0 +1,175 @@
+"""Renders the evidence pack: HTML, PDF, drafts, CSV/JSON exports and the digest manifest.
+
+The pack is written to a temporary folder beside the target and moved into place at the end,
+so a crash never leaves a half-written pack where an auditor could mistake it for a whole one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from report.exports import write_exports
+from report.formatting import display, raw
+from report.manifest import write_manifest
+from report.pdf import write_pdf
+from report.period import Period
+from report.pseudonyms import Pseudonymiser
+from report.sections import (
+    appendix,
+    controls,
+    identity_access,
+    incidents,
+    logging_evidence,
+    notifications,
+    summary,
+)
+from report.sections.base import PackContext, Section
+from report.warehouse import MartSource, load_marts
+
+HTML_NAME = "evidence-pack.html"
+PDF_NAME = "evidence-pack.pdf"
+SECTION_BUILDERS = (
+    summary.build,
+    incidents.build,
+    notifications.build,
+    controls.build,
+    identity_access.build,
+    logging_evidence.build,
+    appendix.build,
+)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PackResult:
+    folder: Path
+    manifest_sha256: str
+    files: list[Path]
+    data_problems: list[str] = field(default_factory=list)
+
+
+def pack_folder_name(period: Period, internal_names: bool) -> str:
+    return f"nis2-evidence-pack_{period.slug}" + ("_internal" if internal_names else "")
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["show"] = display
+    env.filters["raw"] = raw
+    return env
+
+
+def render_html(context: PackContext, sections: list[Section]) -> str:
+    env = _environment()
+    css = env.loader.get_source(env, "style.css")[0]  # type: ignore[union-attr]
+    return env.get_template("pack.html.j2").render(
+        css=css,
+        sections=sections,
+        entity=context.entity,
+        period=context.period,
+        generated_at=context.generated_at,
+        source_description=context.source_description,
+        internal_names=context.internal_names,
+    )
+
+
+def render_pack(
+    source: MartSource,
+    period: Period,
+    entity: str,
+    out_root: Path,
+    *,
+    internal_names: bool = False,
+    pdf: bool = True,
+    progress: Progress = lambda message: None,
+    now: datetime | None = None,
+) -> PackResult:
+    """Read the marts for `period` and write a complete, verifiable pack under `out_root`."""
+    pseudonymiser = Pseudonymiser.from_env(enabled=not internal_names)
+    progress(f"reading marts from {source.describe()} for {period.label}")
+    marts = load_marts(source, period, pseudonymiser)
+    problems = [d.unavailable_reason for d in marts.values() if d.status in {"missing", "error"}]
+    for data in marts.values():
+        progress(f"  {data.spec.name}: {data.status}, {len(data.rows)} rows")
+    freshness_reader = getattr(source, "source_freshness", None)
+    context = PackContext(
+        period=period,
+        entity=entity,
+        marts=marts,
+        internal_names=internal_names,
+        generated_at=now or datetime.now(UTC),
+        source_description=source.describe(),
+        pseudonym_key_managed=pseudonymiser.key_is_managed,
+        source_freshness=[pseudonymiser.row(r) for r in freshness_reader()]
+        if freshness_reader
+        else [],
+    )
+    progress("building sections")
+    sections = [build(context) for build in SECTION_BUILDERS]
+    html = render_html(context, sections)
+
+    out_root.mkdir(parents=True, exist_ok=True)
+    target = out_root / pack_folder_name(period, internal_names)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_root))
+    try:
+        (staging / HTML_NAME).write_text(html, encoding="utf-8")
+        if pdf:
+            progress("printing the PDF")
+            write_pdf(html, staging / PDF_NAME)
+        progress("writing drafts and exports")
+        drafts_folder = staging / "drafts"
+        for draft in next(s for s in sections if s.key == "notifications").extra["drafts"]:
+            drafts_folder.mkdir(exist_ok=True)
+            (drafts_folder / draft.file_name).write_text(draft.as_markdown(), encoding="utf-8")
+        for data in marts.values():
+            write_exports(staging / "data", data, period)
+        digest = write_manifest(
+            staging,
+            {
+                "entity": entity,
+                "period": {
+                    "label": period.label,
+                    "start": raw(period.start),
+                    "end": raw(period.end),
+                },
+                "generated_at": raw(context.generated_at),
+                "pseudonymised": not internal_names,
+                "marts": {
+                    name: {"status": d.status, "rows": len(d.rows)} for name, d in marts.items()
+                },
+            },
+        )
+        _replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    progress(f"pack written: {target} ({len(files)} files)")
+    return PackResult(target, digest, files, problems)
+
+
+def _replace(staging: Path, target: Path) -> None:
+    """Move the finished pack into place; an older pack for the same period is replaced."""
+    staging.chmod(0o755)
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(target)

@@ -1,0 +1,142 @@
+"""The control-evidence matrix by Annex requirement (IR 2024/2690 Annex; Annex 2.2.2, 7.2).
+
+Every requirement the matrix lists is shown, whatever its status: `no_data` and
+`manual_required` are never rolled up as `pass` (NIS2-REFERENCE §6.4, Prowler #4886 lesson).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from report import charts
+from report.period import to_moment
+from report.sections.base import Block, Metric, PackContext, Section, no_data, status_css, table
+from report.warehouse import MartData, Row
+
+MATRIX = "mart_nis2_control_evidence_matrix"
+STATUS_ORDER = ("pass", "fail", "no_data", "manual_required", "not_applicable_documented")
+COLUMNS = (
+    "ref_id",
+    "requirement_text",
+    "dir_art21_point",
+    "status",
+    "metric_value",
+    "target",
+    "evidence_models",
+    "iso27001_controls",
+    "last_evidence_at",
+)
+
+
+def latest_per_requirement(data: MartData) -> list[Row]:
+    """One row per ref_id: the newest month in the period (a range may span months)."""
+    newest: dict[Any, Row] = {}
+    for row in data.rows:
+        key = row.get("ref_id")
+        month = to_moment(row.get("month"))
+        held = newest.get(key)
+        if held is None or (month and (to_moment(held.get("month")) or month) <= month):
+            newest[key] = row
+    return sorted(newest.values(), key=lambda r: _ref_sort_key(str(r.get("ref_id"))))
+
+
+def _ref_sort_key(ref_id: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in ref_id.replace("(", ".").split(".")]
+
+
+def annex_chapter(ref_id: str) -> str:
+    head = ref_id.split(".", 1)[0]
+    return f"Annex {head}" if head.isdigit() else ref_id
+
+
+def status_metrics(context: PackContext) -> list[Metric]:
+    data = context.marts[MATRIX]
+    rows = latest_per_requirement(data)
+    if data.status not in {"ok", "empty"}:
+        return [Metric("controls_total", "Annex requirements assessed", None)]
+    counts = Counter(str(row.get("status")) for row in rows)
+    return [
+        Metric("controls_total", "Annex requirements assessed", len(rows)),
+        Metric("controls_pass", "Requirements passing", counts["pass"]),
+        Metric("controls_fail", "Requirements failing", counts["fail"], bad_when_positive=True),
+        Metric(
+            "controls_no_data",
+            "Requirements without data",
+            counts["no_data"],
+            bad_when_positive=True,
+        ),
+        Metric(
+            "controls_manual", "Requirements needing manual evidence", counts["manual_required"]
+        ),
+    ]
+
+
+def build(context: PackContext) -> Section:
+    data = context.marts[MATRIX]
+    rows = latest_per_requirement(data)
+    chapters = sorted(
+        {annex_chapter(str(r.get("ref_id"))) for r in rows},
+        key=lambda c: _ref_sort_key(c.removeprefix("Annex ")),
+    )
+    statuses = [s for s in STATUS_ORDER if any(r.get("status") == s for r in rows)]
+    statuses += sorted({str(r.get("status")) for r in rows} - set(statuses))
+    chart_list = []
+    if rows:
+        counts = {
+            status: [
+                sum(
+                    1
+                    for r in rows
+                    if annex_chapter(str(r.get("ref_id"))) == chapter
+                    and str(r.get("status")) == status
+                )
+                for chapter in chapters
+            ]
+            for status in statuses
+        }
+        chart_list.append(
+            charts.stacked_status(
+                "control-status",
+                chapters,
+                counts,
+                "Status of each Annex requirement, grouped by Annex chapter.",
+            )
+        )
+    blocks = [
+        Block(
+            "overview",
+            "Overview",
+            metrics=status_metrics(context),
+            charts=chart_list,
+            no_data=no_data(data),
+        ),
+    ]
+    for chapter in chapters:
+        chapter_rows = [r for r in rows if annex_chapter(str(r.get("ref_id"))) == chapter]
+        blocks.append(
+            Block(
+                chapter.lower().replace(" ", "-"),
+                chapter,
+                tables=[
+                    table(
+                        f"matrix-{chapter}",
+                        f"{chapter} requirements",
+                        data,
+                        chapter_rows,
+                        COLUMNS,
+                        limit=len(chapter_rows),
+                        css=status_css,
+                    )
+                ],
+            )
+        )
+    return Section(
+        "controls",
+        "Control-evidence matrix",
+        "Dir. Art. 21(2); IR 2024/2690 Annex; Annex 2.2.2 and 7.2",
+        "Each Annex requirement with the evidence the marts provide and its status: pass, "
+        "fail, no data (never counted as pass), manual evidence required, or documented as "
+        "not applicable.",
+        blocks=blocks,
+    )

