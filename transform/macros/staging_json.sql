@@ -3,18 +3,7 @@
     fields nullable). Latest version per key wins; the loader's soft deletes are kept as a flag.
     fields: list of [json_key, alias, kind] with kind in text, ts, int, num, bool, json. -#}
 {% macro stg_from_json(source_name, table_name, key, fields) %}
-with source as (
-    select to_jsonb(s) as rec, s._sdc_batched_at
-    from {{ source(source_name, table_name) }} as s
-),
-
-latest as (
-    select
-        *,
-        row_number() over (partition by rec ->> '{{ key }}' order by _sdc_batched_at desc)
-            as version_rank
-    from source
-)
+{{ latest_version(source(source_name, table_name), "rec ->> '" ~ key ~ "'", as_json=true) }}
 
 select
 {%- for json_key, alias, kind in fields %}

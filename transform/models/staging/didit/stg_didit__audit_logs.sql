@@ -1,24 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key='audit_log_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['audit_log_id'], 'unique': True}, {'columns': ['event_ts']}]
-) }}
-
-with source as (
-    select * from {{ source('didit', 'audit_logs') }}
-    {{ loaded_since_last_run() }}
-),
-
-latest as (
-    select
-        *,
-        row_number() over (
-            partition by uuid order by _sdc_batched_at desc, _sdc_sequence desc
-        ) as version_rank
-    from source
-)
+{{ event_fact_config('audit_log_id') }}
+{{ latest_version(source('didit', 'audit_logs'), 'uuid', incremental=true) }}
 
 select
     cast(uuid as text) as audit_log_id,

@@ -1,16 +1,4 @@
-with source as (
-    select to_jsonb(s) as rec, s._sdc_batched_at
-    from {{ source('didit', 'session_decisions') }} as s
-),
-
-latest as (
-    select
-        *,
-        row_number() over (
-            partition by rec ->> 'session_id' order by _sdc_batched_at desc
-        ) as version_rank
-    from source
-)
+{{ latest_version(source('didit', 'session_decisions'), "rec ->> 'session_id'", as_json=true) }}
 
 select
     rec ->> 'session_id' as session_id,

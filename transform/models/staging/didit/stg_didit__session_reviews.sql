@@ -1,13 +1,4 @@
-with source as (
-    select * from {{ source('didit', 'session_reviews') }}
-),
-
-latest as (
-    select
-        *,
-        row_number() over (partition by uuid order by _sdc_batched_at desc) as version_rank
-    from source
-)
+{{ latest_version(source('didit', 'session_reviews'), 'uuid') }}
 
 select
     cast(uuid as text) as review_id,

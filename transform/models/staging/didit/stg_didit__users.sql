@@ -1,15 +1,4 @@
-with source as (
-    select to_jsonb(s) as rec, s._sdc_batched_at from {{ source('didit', 'users') }} as s
-),
-
-latest as (
-    select
-        *,
-        row_number() over (
-            partition by rec ->> 'didit_internal_id' order by _sdc_batched_at desc
-        ) as version_rank
-    from source
-)
+{{ latest_version(source('didit', 'users'), "rec ->> 'didit_internal_id'", as_json=true) }}
 
 select
     rec ->> 'didit_internal_id' as didit_internal_id,

@@ -42,10 +42,8 @@ select
     coalesce({{ try_boolean('cast(cross_border as text)') }}, false) as cross_border,
     coalesce({{ try_boolean('cast(cia_compromised as text)') }}, false) as cia_compromised,
     coalesce({{ try_boolean('cast(is_planned_maintenance as text)') }}, false) as is_planned_maintenance,
-    case
-        when nullif(trim(cast(linked_alert_ids as text)), '') is null then array[]::text[]
-        else array_remove(string_to_array(replace(cast(linked_alert_ids as text), ' ', ''), ';'), '')
-    end as linked_alert_ids,
+    nullif(trim(both ';' from replace(cast(linked_alert_ids as text), ' ', '')), '')
+        as linked_alert_ids,
     concat_ws(', '
         , {{ invalid_if('cast(detected_at as text)', 'ts', 'detected_at') }}
         , {{ invalid_if('cast(aware_at as text)', 'ts', 'aware_at') }}

@@ -1,24 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key='admin_event_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['admin_event_id'], 'unique': True}, {'columns': ['event_ts']}]
-) }}
-
-with source as (
-    select * from {{ source('keycloak', 'admin_event_entity') }}
-    {{ loaded_since_last_run() }}
-),
-
-latest as (
-    select
-        *,
-        row_number() over (
-            partition by id order by _sdc_batched_at desc, _sdc_sequence desc
-        ) as version_rank
-    from source
-)
+{{ event_fact_config('admin_event_id') }}
+{{ latest_version(source('keycloak', 'admin_event_entity'), 'id', incremental=true) }}
 
 select
     cast(id as text) as admin_event_id,

@@ -1,13 +1,4 @@
-with source as (
-    select * from {{ source('keycloak', 'user_attribute') }}
-),
-
-latest as (
-    select
-        *,
-        row_number() over (partition by id order by _sdc_batched_at desc) as version_rank
-    from source
-)
+{{ latest_version(source('keycloak', 'user_attribute'), 'id') }}
 
 select
     cast(id as text) as user_attribute_id,

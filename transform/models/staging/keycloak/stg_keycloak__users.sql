@@ -1,15 +1,4 @@
-with source as (
-    select to_jsonb(s) as rec, s._sdc_batched_at
-    from {{ source('keycloak', 'user_entity') }} as s
-),
-
-latest as (
-    select
-        *,
-        row_number() over (partition by rec ->> 'id' order by _sdc_batched_at desc)
-            as version_rank
-    from source
-)
+{{ latest_version(source('keycloak', 'user_entity'), "rec ->> 'id'", as_json=true) }}
 
 select
     rec ->> 'id' as user_id,

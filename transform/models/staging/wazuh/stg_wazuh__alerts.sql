@@ -1,24 +1,5 @@
-{{ config(
-    materialized='incremental',
-    unique_key='alert_id',
-    incremental_strategy='delete+insert',
-    on_schema_change='append_new_columns',
-    indexes=[{'columns': ['alert_id'], 'unique': True}, {'columns': ['event_ts']}]
-) }}
-
-with source as (
-    select * from {{ source('wazuh', 'wazuh_alerts') }}
-    {{ loaded_since_last_run() }}
-),
-
-latest as (
-    select
-        *,
-        row_number() over (
-            partition by id order by _sdc_batched_at desc, _sdc_sequence desc
-        ) as version_rank
-    from source
-)
+{{ event_fact_config('alert_id') }}
+{{ latest_version(source('wazuh', 'wazuh_alerts'), 'id', incremental=true) }}
 
 select
     cast(id as text) as alert_id,

@@ -1,0 +1,48 @@
+-- Administrative actions (Annex 3.2.3(e), 11.3, 11.4): every Keycloak admin event, and every
+-- Didit API/Console write to an administrative path or by a Console member with an admin role.
+with admin_paths as (
+    select path_pattern from {{ ref('admin_paths') }} where source_system = 'didit'
+),
+
+keycloak_users as (
+    select user_id, coalesce(email, username) as principal from {{ ref('stg_keycloak__users') }}
+),
+
+keycloak as (
+    select
+        'keycloak:' || a.admin_event_id as admin_action_id,
+        'keycloak' as source_system,
+        a.event_ts,
+        coalesce(u.principal, a.auth_user_id) as actor,
+        'user' as actor_type,
+        a.operation_type as method,
+        a.resource_type || ' ' || coalesce(a.resource_path, '') as path,
+        cast(null as integer) as status_code,
+        a.ip_address,
+        a.auth_client_id as application,
+        a.auth_client_id in ('security-admin-console', 'admin-cli') as via_admin_system
+    from {{ ref('stg_keycloak__admin_events') }} as a
+    left join keycloak_users as u on a.auth_user_id = u.user_id
+),
+
+didit as (
+    select
+        'didit:' || l.audit_log_id as admin_action_id,
+        'didit' as source_system,
+        l.event_ts,
+        lower(coalesce(l.actor, l.api_key_name)) as actor,
+        lower(l.actor_type) as actor_type,
+        l.http_method as method,
+        l.request_path as path,
+        l.status_code,
+        l.ip_address,
+        coalesce(l.application_name, 'didit') as application,
+        l.actor_type = 'USER' as via_admin_system
+    from {{ ref('stg_didit__audit_logs') }} as l
+    where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
+        and exists (select 1 from admin_paths as p where l.request_path ~ p.path_pattern)
+)
+
+select * from keycloak
+union all
+select * from didit
