@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import types
 
 import pytest
 from tap_didit.pacing import RequestPacer
@@ -82,14 +83,12 @@ def test_exponential_wait_doubles_with_jitter_and_respects_the_cap():
 
 
 def test_wait_generator_prefers_the_server_and_tells_the_pacer():
-    class Exc:
-        class response:  # noqa: N801 - a stand-in for requests.Response
-            headers = {"Retry-After": "9"}
+    failure = types.SimpleNamespace(response=types.SimpleNamespace(headers={"Retry-After": "9"}))
 
     told: list[float] = []
     gen = wait_generator(factor=1, cap=60, on_server_wait=told.append)
     gen.send(None)
-    wait = gen.send(Exc())
+    wait = gen.send(failure)
     assert 9 <= wait <= 9.1
     assert told == [wait]
     assert 0.75 <= gen.send(RuntimeError()) <= 2.5
