@@ -1,0 +1,380 @@
+"""The ground-truth manifest: each planted scenario and what each mart must report.
+
+Mart and column names follow NIS2-REFERENCE.md §6. ``match`` holds column values the mart
+row must carry; ``identifiers`` holds the raw ids (emails, user ids, IPs, incident ids) a
+test can join on where the mart pseudonymises them. A scenario is listed once it is complete
+by ``end`` (its last consequence has happened), so the manifest never promises the future.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from simulator import didit_scenarios as ds
+from simulator import keycloak_gen as kg
+from simulator.didit_traffic import NOISE_LIMITS
+from simulator.incidents_gen import ENTITY_PROFILE, Incident
+from simulator.organisation import Organisation
+from simulator.schedule import (
+    BRUTE_FORCE_IP,
+    KEY_MISUSE_COUNTRY,
+    KEY_MISUSE_IP,
+    SILENT_AGENT,
+    SPRAY_IP,
+    Schedule,
+    Window,
+)
+
+AUTH = "mart_nis2_auth_failure_detections"
+INCIDENTS = "mart_nis2_incident_register"
+SIGNIFICANCE = "mart_nis2_significance_assessment"
+DEADLINES = "mart_nis2_reporting_deadlines"
+RECURRING = "mart_nis2_recurring_incident_check"
+GAPS = "mart_nis2_log_ingestion_gaps"
+ACCESS = "mart_nis2_access_review_status"
+PRIVILEGED = "mart_nis2_privileged_activity"
+ANOMALIES = "mart_nis2_access_anomalies"
+API_DAILY = "mart_nis2_api_activity_daily"
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _exp(mart: str, match: dict, min_rows: int = 1) -> dict:
+    return {"mart": mart, "match": match, "min_rows": min_rows}
+
+
+def _forbid(mart: str, match: dict) -> dict:
+    """No mart row may match: the negative case of a scenario or a clean period."""
+    return {"mart": mart, "match": match, "max_rows": 0}
+
+
+def _incident_exp(inc: Incident, significant: bool) -> list[dict]:
+    return [
+        _exp(INCIDENTS, {"incident_id": inc.incident_id, "root_cause_key": inc.root_cause_key}),
+        _exp(SIGNIFICANCE, {"incident_id": inc.incident_id, "is_significant": significant}),
+    ]
+
+
+def build_ground_truth(
+    seed: int,
+    org: Organisation,
+    s: Schedule,
+    end: datetime,
+    incidents: list[Incident],
+    facts: dict,
+    counts: dict,
+) -> dict:
+    inc = {i.key: i for i in incidents}
+    user = {u.email: u for u in kg.build_users(org, s)}
+    by_name = {u.username: u for u in user.values()}
+    misuse = inc["key_misuse"]
+    final_at = misuse.stages["final_report"][0]
+    q = s.recurring_window_end
+    recurring_ids = [inc[f"recurring_{n}"].incident_id for n in (1, 2, 3)]
+    scenarios = [
+        (
+            "brute_force",
+            "auth_bruteforce",
+            "25 failed Console logins and 20 failed Keycloak logins for one administrator from one "
+            "address in 11 minutes; both lock the account.",
+            s.brute_force,
+            ["didit.audit_logs", "keycloak.event_entity", "wazuh.alerts", "incidents"],
+            {
+                "user_email": ds.BRUTE_FORCE_TARGET,
+                "keycloak_user_id": user[ds.BRUTE_FORCE_TARGET].id,
+                "username": user[ds.BRUTE_FORCE_TARGET].username,
+                "src_ip": BRUTE_FORCE_IP,
+                "incident_id": inc["brute_force"].incident_id,
+                "wazuh_rule_id": "100211",
+            },
+            [
+                _exp(AUTH, {"detection_type": "user_bruteforce"}),
+                *_incident_exp(inc["brute_force"], False),
+            ],
+            inc["brute_force"].resolved,
+        ),
+        (
+            "password_spray",
+            "auth_password_spray",
+            f"One address tries one password against {kg.SPRAY_USERS} Keycloak accounts, "
+            f"{len(kg.SPRAY_UNKNOWN)} unknown usernames and {len(ds.SPRAY_EMAILS)} Console "
+            "e-mails; "
+            f"then signs in as {kg.SPRAY_SUCCESS} after two more failures.",
+            s.password_spray,
+            ["didit.audit_logs", "keycloak.event_entity", "wazuh.alerts", "incidents"],
+            {
+                "src_ip": SPRAY_IP,
+                "compromised_username": kg.SPRAY_SUCCESS,
+                "compromised_keycloak_user_id": by_name[kg.SPRAY_SUCCESS].id,
+                "incident_id": inc["password_spray"].incident_id,
+                "wazuh_rule_ids": ["100212", "100213"],
+            },
+            [
+                _exp(AUTH, {"detection_type": "password_spray"}),
+                _exp(AUTH, {"detection_type": "success_after_failures"}),
+                *_incident_exp(inc["password_spray"], False),
+            ],
+            inc["password_spray"].resolved,
+        ),
+        (
+            "bulk_read",
+            "possible_exfiltration",
+            f"A Reader opens {facts.get('bulk_read_sessions', 0)} verification decisions in 85 "
+            "minutes (DETAIL_VIEWED on each session's activity feed).",
+            s.bulk_read,
+            ["didit.audit_logs", "didit.session_reviews", "incidents"],
+            {
+                "user_email": ds.BULK_READER,
+                "sessions_viewed": facts.get("bulk_read_sessions", 0),
+                "incident_id": inc["bulk_read"].incident_id,
+            },
+            [
+                _exp(API_DAILY, {"spike_flag": True, "day": s.bulk_read.start.date().isoformat()}),
+                *_incident_exp(inc["bulk_read"], False),
+            ],
+            inc["bulk_read"].resolved,
+        ),
+        (
+            "api_key_new_country",
+            "access_anomaly",
+            f"The production API key is used at night from {KEY_MISUSE_COUNTRY} (never seen for "
+            f"this key) to list sessions and download {facts.get('key_misuse_decisions', 0)} "
+            "decisions; rotated the next morning, later retries get 403.",
+            s.key_misuse,
+            ["didit.audit_logs", "incidents"],
+            {
+                "api_key_name": ds.MISUSED_KEY,
+                "src_ip": KEY_MISUSE_IP,
+                "country": KEY_MISUSE_COUNTRY,
+                "incident_id": misuse.incident_id,
+            },
+            [
+                _exp(
+                    ANOMALIES,
+                    {
+                        "country": KEY_MISUSE_COUNTRY,
+                        "first_seen_country_for_user": True,
+                        "is_off_hours": True,
+                    },
+                ),
+                _exp(API_DAILY, {"spike_flag": True, "day": s.key_misuse.start.date().isoformat()}),
+            ],
+            s.key_misuse.end + timedelta(days=2),
+        ),
+        (
+            "unapproved_role_grant",
+            "privileged_assignment",
+            "An Admin grants the realm role didit-console-admin (and Console role Admin) to a "
+            "Developer after hours with no approval ticket; every other grant carries one in "
+            "admin_event_entity.details_json.approval_ticket_id.",
+            Window(
+                s.unapproved_grant - timedelta(minutes=3), s.unapproved_grant + timedelta(minutes=1)
+            ),
+            ["keycloak.admin_event_entity", "didit.audit_logs", "wazuh.alerts"],
+            {
+                "actor_email": ds.GRANT_ACTOR,
+                "target_email": ds.GRANT_TARGET,
+                "target_keycloak_user_id": user[ds.GRANT_TARGET].id,
+                "role": "didit-console-admin",
+            },
+            [
+                _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": True}),
+                _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": False}, 1),
+            ],
+            s.unapproved_grant + timedelta(minutes=1),
+        ),
+        (
+            "leaver_access_active",
+            "leaver",
+            "An employee leaves (user_attribute employment_end_date) but the Keycloak account "
+            "stays enabled with its roles and keeps signing in on Mondays, also to the Didit "
+            "Console. "
+            f"A second leaver ({kg.PROPER_LEAVER}) is disabled on the day: the negative case.",
+            Window(s.period_start, end),
+            [
+                "keycloak.user_entity",
+                "keycloak.user_attribute",
+                "keycloak.event_entity",
+                "didit.audit_logs",
+            ],
+            {
+                "user_email": ds.LEAVER,
+                "keycloak_user_id": user[ds.LEAVER].id,
+                "employment_end_date": s.leaver_end.isoformat(),
+                "proper_leaver_keycloak_user_id": by_name[kg.PROPER_LEAVER].id,
+            },
+            [
+                _exp(ACCESS, {"hr_status": "leaver", "leaver_access_active": True}),
+                _exp(ACCESS, {"hr_status": "leaver", "leaver_access_active": False}),
+            ],
+            datetime.combine(
+                s.leaver_end + timedelta(days=8), datetime.min.time(), tzinfo=end.tzinfo
+            ),
+        ),
+        (
+            "webhook_outage",
+            "availability",
+            "The webhook receiver answers 503 or times out for 5.5 hours; Didit retries twice.",
+            s.webhook_outage,
+            ["didit.webhook_deliveries", "wazuh.alerts", "incidents"],
+            {
+                "destination_label": "Backend status updates",
+                "incident_id": inc["webhook_outage"].incident_id,
+                "wazuh_rule_id": "31123",
+            },
+            _incident_exp(inc["webhook_outage"], False),
+            inc["webhook_outage"].resolved,
+        ),
+        (
+            "log_source_silent",
+            "log_gap",
+            f"The Wazuh agent on {SILENT_AGENT} stops for 7.5 hours (cron alerts normally every "
+            "30 minutes); the manager logs rule 504, the agent rule 503 on return. Keycloak keeps "
+            "recording events meanwhile.",
+            s.log_gap,
+            ["wazuh.alerts", "keycloak.event_entity", "incidents"],
+            {
+                "agent": SILENT_AGENT,
+                "last_alert_before": facts.get("gap_last_before"),
+                "first_alert_after": facts.get("gap_first_after"),
+                "incident_id": inc["log_gap"].incident_id,
+                "normal_max_gap_minutes": 40,
+            },
+            [
+                _exp(GAPS, {"source_system": "wazuh", "asset_id": SILENT_AGENT}),
+                *_incident_exp(inc["log_gap"], False),
+            ],
+            inc["log_gap"].resolved,
+        ),
+        (
+            "significant_incident_late_notification",
+            "late_notification",
+            "The API-key compromise is significant: IR 2024/2690 Art. 3(1)(a) (direct loss "
+            "EUR 620 000 > min(EUR 500 000, 5 % of EUR 40 000 000 turnover)), Art. 3(1)(e) and "
+            "Art. 11(c) (CIA compromised by a suspectedly malicious action). Early warning after "
+            "20 h (met), notification after 96 h (72 h allowed: breached), final report 25 days "
+            "after the notification (met).",
+            Window(misuse.aware, final_at),
+            ["incidents", "didit.audit_logs"],
+            {
+                "incident_id": misuse.incident_id,
+                "aware_at": _iso(misuse.aware),
+                "criteria_met": ["3(1)(a)", "3(1)(e)", "11(c)"],
+                "fin_threshold_eur": 500_000,
+                "direct_loss_eur": misuse.loss_eur,
+            },
+            [
+                *_incident_exp(misuse, True),
+                _exp(
+                    DEADLINES,
+                    {"incident_id": misuse.incident_id, "stage": "early_warning", "status": "met"},
+                ),
+                _exp(
+                    DEADLINES,
+                    {
+                        "incident_id": misuse.incident_id,
+                        "stage": "notification",
+                        "status": "breached",
+                    },
+                ),
+                _exp(
+                    DEADLINES,
+                    {"incident_id": misuse.incident_id, "stage": "final", "status": "met"},
+                ),
+            ],
+            final_at,
+        ),
+        (
+            "recurring_incidents",
+            "recurring_art4",
+            "Three incidents with root cause RC-TLS-CERT-EXPIRY within six months, each below "
+            "every threshold, together EUR 520 000 direct loss: one significant incident under IR "
+            "2024/2690 Art. 4. RC-CREDENTIAL-ATTACK recurs too but stays below the threshold.",
+            Window(s.recurring[0], q or inc["recurring_3"].resolved),
+            ["incidents"],
+            {
+                "incident_ids": recurring_ids,
+                "root_cause_key": "RC-TLS-CERT-EXPIRY",
+                "window_end": _iso(q) if q else None,
+                "sum_direct_loss_eur": 520_000,
+            },
+            [
+                _exp(
+                    RECURRING,
+                    {
+                        "root_cause_key": "RC-TLS-CERT-EXPIRY",
+                        "meets_art4": True,
+                        **({"window_end": _iso(q)} if q else {}),
+                    },
+                ),
+                _forbid(RECURRING, {"root_cause_key": "RC-CREDENTIAL-ATTACK", "meets_art4": True}),
+                *[
+                    _exp(SIGNIFICANCE, {"incident_id": i, "is_significant": False})
+                    for i in recurring_ids
+                ],
+            ],
+            q or inc["recurring_3"].resolved,
+        ),
+        (
+            "planned_maintenance",
+            "excluded_maintenance",
+            "A 45-minute announced maintenance outage: not significant (IR 2024/2690 Art. 3(2)).",
+            Window(s.planned_maintenance, s.planned_maintenance + timedelta(minutes=45)),
+            ["incidents"],
+            {"incident_id": inc["planned_maintenance"].incident_id},
+            [
+                _exp(
+                    SIGNIFICANCE,
+                    {
+                        "incident_id": inc["planned_maintenance"].incident_id,
+                        "is_significant": False,
+                    },
+                )
+            ],
+            inc["planned_maintenance"].resolved,
+        ),
+    ]
+    listed = []
+    for sid, kind, desc, window, sources, ids, expect, complete_at in scenarios:
+        if complete_at <= end:
+            listed.append(
+                {
+                    "id": sid,
+                    "kind": kind,
+                    "description": desc,
+                    "window": window.as_json(),
+                    "sources": sources,
+                    "identifiers": ids,
+                    "expect": expect,
+                }
+            )
+    clean = []
+    if s.clean.end <= end:
+        clean.append(
+            {
+                **s.clean.as_json(),
+                "marts": [AUTH, ANOMALIES, GAPS],
+                "checks": [
+                    _forbid(AUTH, {}),
+                    _forbid(ANOMALIES, {}),
+                    _forbid(GAPS, {}),
+                    _forbid(PRIVILEGED, {"unapproved_assignment": True}),
+                ],
+            }
+        )
+    return {
+        "seed": seed,
+        "period": {"start": _iso(s.period_start), "end": _iso(end)},
+        "anchor": {"start": s.start.isoformat(), "days": s.days},
+        "organisation": {
+            **ENTITY_PROFILE,
+            "organization_id": org.organization_id,
+            "application_id": org.live_app[0],
+        },
+        "noise_limits": NOISE_LIMITS,
+        "scenarios": listed,
+        "clean_periods": clean,
+        "counts": dict(sorted(counts.items())),
+    }

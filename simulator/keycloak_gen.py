@@ -1,0 +1,425 @@
+"""The organisation's Keycloak realm: users, roles, login events and admin events.
+
+Rows use Keycloak's own column names and encodings (event times in epoch milliseconds,
+``details_json`` as Keycloak serialises it). Tables are written as JSON lines beside the
+DDL, and :mod:`simulator.keycloak_db` loads them into PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from simulator.clock import day_start, new_uuid, slot_rng, to_epoch_ms
+from simulator.didit_scenarios import BRUTE_FORCE_TARGET, GRANT_ACTOR, GRANT_TARGET
+from simulator.organisation import KEYCLOAK_ROLES, Organisation
+from simulator.schedule import BRUTE_FORCE_IP, SPRAY_IP, Schedule
+
+TABLES = (
+    "event_entity",
+    "admin_event_entity",
+    "user_entity",
+    "user_attribute",
+    "keycloak_role",
+    "user_role_mapping",
+)
+CLIENTS = ("backoffice-portal", "account-console")
+ADMIN_CLIENT = "security-admin-console"
+SPRAY_USERS = 14  # existing accounts hit once each by the spray
+SPRAY_UNKNOWN = ("admin", "test", "administrator", "root")
+SPRAY_SUCCESS = "karl.svensson"
+KEYCLOAK_LOCKOUT_AFTER = 5  # realm brute-force detection: lock after 5 failures
+MIN_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
+PROPER_LEAVER = "willem.dekker"
+
+
+@dataclass
+class KcUser:
+    id: str
+    username: str
+    email: str
+    first: str
+    last: str
+    ip: str
+    roles: list[str]
+    created_ms: int
+    end: date | None = None
+
+
+@dataclass
+class KeycloakRows:
+    tables: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in TABLES})
+
+    def event(
+        self, rng, realm, ts_ms, etype, user: KcUser | None, ip, client, error=None, username=None
+    ) -> None:
+        details = {
+            "auth_method": "openid-connect",
+            "auth_type": "code",
+            "redirect_uri": f"https://{client}.example.org/*",
+            "username": username or (user.username if user else None),
+        }
+        if etype == "LOGIN":
+            details["code_id"] = new_uuid(rng)
+        self.tables["event_entity"].append(
+            {
+                "id": new_uuid(rng),
+                "client_id": client,
+                "details_json": orjson.dumps(details).decode(),
+                "error": error,
+                "ip_address": ip,
+                "realm_id": realm,
+                "session_id": new_uuid(rng) if etype == "LOGIN" else None,
+                "event_time": ts_ms,
+                "type": etype,
+                "user_id": user.id if user else None,
+                "details_json_long_value": None,
+            }
+        )
+
+
+def build_users(org: Organisation, sched: Schedule) -> list[KcUser]:
+    """Members and staff as Keycloak accounts; roles follow the Console role or job."""
+    start_ms = to_epoch_ms(sched.period_start)
+    out = []
+    for m in org.members:
+        first, last = m.name.split(" ", 1)
+        roles = [
+            "employee",
+            "didit-console-admin" if m.role in ("Owner", "Admin") else "didit-console-reader",
+        ]
+        if m.role in ("Owner", "Admin"):
+            roles.append("security-admin")
+        out.append(
+            KcUser(
+                m.keycloak_id,
+                m.email.split("@")[0],
+                m.email,
+                first,
+                last,
+                m.ip,
+                roles,
+                start_ms - 400 * DAY_MS,
+                m.employment_end,
+            )
+        )
+    for i, s in enumerate(org.staff):
+        first, last = s.name.split(" ", 1)
+        end = (
+            sched.start + timedelta(days=int(0.30 * sched.days))
+            if (s.username == PROPER_LEAVER)
+            else None
+        )
+        out.append(
+            KcUser(
+                s.keycloak_id,
+                s.username,
+                f"{s.username}@example.org",
+                first,
+                last,
+                s.ip,
+                ["employee"],
+                start_ms - (300 - 10 * i) * DAY_MS,
+                end,
+            )
+        )
+    return out
+
+
+def _static_tables(
+    kc: KeycloakRows,
+    org: Organisation,
+    users: list[KcUser],
+    granted: list[tuple[KcUser, str]],
+    leaver_disabled: bool,
+) -> None:
+    realm = org.realm_id
+    for name in KEYCLOAK_ROLES:
+        kc.tables["keycloak_role"].append(
+            {
+                "id": org.role_ids[name],
+                "client_realm_constraint": realm,
+                "client_role": False,
+                "description": f"{name} (realm role)",
+                "name": name,
+                "realm_id": realm,
+                "client": None,
+                "realm": realm,
+            }
+        )
+    rng = slot_rng(org.seed, "keycloak", "attributes")
+    for u in users:
+        enabled = not (u.username == PROPER_LEAVER and leaver_disabled)
+        kc.tables["user_entity"].append(
+            {
+                "id": u.id,
+                "email": u.email,
+                "email_constraint": u.email,
+                "email_verified": True,
+                "enabled": enabled,
+                "federation_link": None,
+                "first_name": u.first,
+                "last_name": u.last,
+                "realm_id": realm,
+                "username": u.username,
+                "created_timestamp": u.created_ms,
+                "service_account_client_link": None,
+                "not_before": 0,
+            }
+        )
+        attrs = {"department": "Compliance" if "compliance" in u.email else "Operations"}
+        if u.end:
+            attrs["employment_end_date"] = u.end.isoformat()
+        for name, value in attrs.items():
+            kc.tables["user_attribute"].append(
+                {
+                    "name": name,
+                    "value": value,
+                    "user_id": u.id,
+                    "id": new_uuid(rng),
+                    "long_value_hash": None,
+                    "long_value_hash_lower_case": None,
+                    "long_value": None,
+                }
+            )
+        roles = list(u.roles) + [r for g, r in granted if g is u and r not in u.roles]
+        for r in roles:
+            kc.tables["user_role_mapping"].append({"role_id": org.role_ids[r], "user_id": u.id})
+
+
+def _admin_event(
+    kc: KeycloakRows,
+    rng,
+    org: Organisation,
+    ts_ms: int,
+    actor: KcUser,
+    op: str,
+    rtype: str,
+    path: str,
+    representation,
+    details: dict | None,
+) -> None:
+    kc.tables["admin_event_entity"].append(
+        {
+            "id": new_uuid(rng),
+            "admin_event_time": ts_ms,
+            "realm_id": org.realm_id,
+            "operation_type": op,
+            "auth_realm_id": org.realm_id,
+            "auth_client_id": new_uuid(slot_rng(org.seed, "keycloak", ADMIN_CLIENT)),
+            "auth_user_id": actor.id,
+            "ip_address": actor.ip,
+            "resource_path": path,
+            "representation": orjson.dumps(representation).decode() if representation else None,
+            "error": None,
+            "resource_type": rtype,
+            "details_json": orjson.dumps(details).decode() if details else None,
+        }
+    )
+
+
+def _role_rep(org: Organisation, name: str) -> list[dict]:
+    return [
+        {
+            "id": org.role_ids[name],
+            "name": name,
+            "composite": False,
+            "clientRole": False,
+            "containerId": org.realm_id,
+        }
+    ]
+
+
+def _day_events(
+    kc: KeycloakRows, rng: random.Random, org: Organisation, d: date, users: list[KcUser]
+) -> None:
+    base = to_epoch_ms(day_start(d))
+    for u in users:
+        left = u.end is not None and d > u.end
+        if left and (u.username == PROPER_LEAVER or d.weekday() != 0):
+            continue  # the proper leaver is disabled; the other still logs in on Mondays
+        if not left and d.weekday() >= 5:
+            continue
+        t = base + 7 * HOUR_MS + rng.randrange(0, 3 * HOUR_MS)
+        client = CLIENTS[0] if rng.random() < 0.8 else CLIENTS[1]
+        if rng.random() < 0.03:
+            kc.event(
+                rng, org.realm_id, t, "LOGIN_ERROR", u, u.ip, client, "invalid_user_credentials"
+            )
+            t += rng.randrange(20_000, 90_000)
+        kc.event(rng, org.realm_id, t, "LOGIN", u, u.ip, client)
+        kc.event(rng, org.realm_id, t + rng.randrange(200, 900), "CODE_TO_TOKEN", u, u.ip, client)
+        for _ in range(rng.randrange(0, 3)):
+            t += rng.randrange(HOUR_MS, 3 * HOUR_MS)
+            kc.event(rng, org.realm_id, t, "REFRESH_TOKEN", u, u.ip, client)
+        if rng.random() < 0.5:
+            kc.event(
+                rng,
+                org.realm_id,
+                t + rng.randrange(HOUR_MS, 4 * HOUR_MS),
+                "LOGOUT",
+                u,
+                u.ip,
+                client,
+            )
+
+
+def _brute_force(kc: KeycloakRows, rng, org: Organisation, sched: Schedule, users) -> None:
+    target = next(u for u in users if u.email == BRUTE_FORCE_TARGET)
+    t = to_epoch_ms(sched.brute_force.start) + 20_000
+    for i in range(20):
+        error = (
+            "invalid_user_credentials"
+            if i < KEYCLOAK_LOCKOUT_AFTER
+            else ("user_temporarily_disabled")
+        )
+        kc.event(rng, org.realm_id, t, "LOGIN_ERROR", target, BRUTE_FORCE_IP, CLIENTS[0], error)
+        if i == KEYCLOAK_LOCKOUT_AFTER - 1:
+            kc.event(
+                rng,
+                org.realm_id,
+                t + 5,
+                "USER_DISABLED_BY_TEMPORARY_LOCKOUT",
+                target,
+                BRUTE_FORCE_IP,
+                CLIENTS[0],
+            )
+        t += rng.randrange(15_000, 30_000)
+
+
+def _spray(kc: KeycloakRows, rng, org: Organisation, sched: Schedule, users) -> None:
+    t = to_epoch_ms(sched.password_spray.start) + 40_000
+    staff = [u for u in users if u.end is None][:SPRAY_USERS]
+    for u in staff:
+        kc.event(
+            rng, org.realm_id, t, "LOGIN_ERROR", u, SPRAY_IP, CLIENTS[0], "invalid_user_credentials"
+        )
+        t += rng.randrange(50_000, 80_000)
+    for name in SPRAY_UNKNOWN:
+        kc.event(
+            rng,
+            org.realm_id,
+            t,
+            "LOGIN_ERROR",
+            None,
+            SPRAY_IP,
+            CLIENTS[0],
+            "user_not_found",
+            username=name,
+        )
+        t += rng.randrange(50_000, 80_000)
+    victim = next(u for u in users if u.username == SPRAY_SUCCESS)
+    for _ in range(2):
+        kc.event(
+            rng,
+            org.realm_id,
+            t,
+            "LOGIN_ERROR",
+            victim,
+            SPRAY_IP,
+            CLIENTS[0],
+            "invalid_user_credentials",
+        )
+        t += rng.randrange(20_000, 40_000)
+    kc.event(rng, org.realm_id, t, "LOGIN", victim, SPRAY_IP, CLIENTS[0])
+    kc.event(rng, org.realm_id, t + 400, "CODE_TO_TOKEN", victim, SPRAY_IP, CLIENTS[0])
+
+
+def _admin_history(
+    kc: KeycloakRows, org: Organisation, sched: Schedule, users
+) -> list[tuple[KcUser, str, int]]:
+    """Approved grants (with a ticket), the proper leaver, and the unapproved grant.
+
+    Returns the grants as (user, role, time) so the role mapping reflects those before `end`.
+    """
+    grants = []
+    rng = slot_rng(org.seed, "keycloak", "admin")
+    admin = next(u for u in users if u.email == GRANT_ACTOR)
+    owner = next(u for u in users if u.email.startswith("ana."))
+    for n, frac in enumerate((0.12, 0.38, 0.66, 0.84)):
+        u = users[8 + n * 3]
+        t = to_epoch_ms(sched.period_start) + int(frac * sched.days) * DAY_MS + 10 * HOUR_MS
+        _admin_event(
+            kc,
+            rng,
+            org,
+            t,
+            owner,
+            "CREATE",
+            "REALM_ROLE_MAPPING",
+            f"users/{u.id}/role-mappings/realm",
+            _role_rep(org, "didit-console-reader"),
+            {"approval_ticket_id": f"ACC-{1040 + n}"},
+        )
+        grants.append((u, "didit-console-reader", t))
+    leaver = next(u for u in users if u.username == PROPER_LEAVER)
+    t = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS
+    _admin_event(
+        kc,
+        rng,
+        org,
+        t,
+        admin,
+        "UPDATE",
+        "USER",
+        f"users/{leaver.id}",
+        {"id": leaver.id, "username": leaver.username, "enabled": False},
+        {"approval_ticket_id": "HR-2291"},
+    )
+    target = next(u for u in users if u.email == GRANT_TARGET)
+    t = to_epoch_ms(sched.unapproved_grant) + 30_000
+    _admin_event(
+        kc,
+        rng,
+        org,
+        t,
+        admin,
+        "CREATE",
+        "REALM_ROLE_MAPPING",
+        f"users/{target.id}/role-mappings/realm",
+        _role_rep(org, "didit-console-admin"),
+        None,
+    )
+    grants.append((target, "didit-console-admin", t))
+    return grants
+
+
+def generate_keycloak(
+    out_dir: Path, org: Organisation, sched: Schedule, days: list[date], end: datetime
+) -> dict[str, int]:
+    """Write ``schema.sql`` and one JSON-lines file per table; return row counts."""
+    end_ms = to_epoch_ms(end)
+    users = build_users(org, sched)
+    kc = KeycloakRows()
+    for d in days:
+        _day_events(kc, slot_rng(org.seed, d.isoformat(), "keycloak"), org, d, users)
+    _brute_force(kc, slot_rng(org.seed, "scenario", "kc_brute_force"), org, sched, users)
+    _spray(kc, slot_rng(org.seed, "scenario", "kc_spray"), org, sched, users)
+    grants = _admin_history(kc, org, sched, users)
+    kc.tables["event_entity"] = [e for e in kc.tables["event_entity"] if e["event_time"] <= end_ms]
+    kc.tables["admin_event_entity"] = [
+        e for e in kc.tables["admin_event_entity"] if e["admin_event_time"] <= end_ms
+    ]
+    granted = [(u, role) for u, role, t in grants if t <= end_ms]
+    leaver = next(u for u in users if u.username == PROPER_LEAVER)
+    disabled = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS <= end_ms
+    _static_tables(kc, org, users, granted, disabled)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "schema.sql").write_text(
+        (Path(__file__).parent / "keycloak_schema.sql").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    counts = {}
+    for table, rows in kc.tables.items():
+        key = "event_time" if table == "event_entity" else "admin_event_time"
+        if table in ("event_entity", "admin_event_entity"):
+            rows.sort(key=lambda r, k=key: (r[k], r["id"]))
+        with (out_dir / f"{table}.jsonl").open("wb") as fh:
+            for r in rows:
+                fh.write(orjson.dumps(r) + b"\n")
+        counts[f"keycloak.{table}"] = len(rows)
+    return counts

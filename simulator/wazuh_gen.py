@@ -1,0 +1,442 @@
+"""Wazuh alerts (alerts.json, one JSON alert per line) for the organisation's hosts.
+
+Stock Wazuh rules where they exist (PAM, sshd, web, agent status); Keycloak rules use the
+custom range 100200-100299 as a real deployment would, since Wazuh ships no Keycloak ruleset.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from simulator.clock import EPOCH, day_start, slot_rng, to_epoch_ms
+from simulator.keycloak_gen import KeycloakRows
+from simulator.schedule import SILENT_AGENT, Schedule
+
+MANAGER = "wazuh-manager"
+AGENTS = {  # name -> (id, ip)
+    "wazuh-manager": ("000", "10.10.1.2"),
+    "kc-01": ("001", "10.10.1.11"),
+    "api-gw-01": ("002", "10.10.1.12"),
+    "bastion-01": ("003", "10.10.1.13"),
+}
+DIDIT_WEBHOOK_IP = "18.203.201.92"  # Didit's documented static IP for webhook deliveries
+_GDPR_AUTH = ["IV_35.7.d", "IV_32.2"]
+RULES = {
+    "5501": (
+        3,
+        "PAM: Login session opened.",
+        ["pam", "syslog", "authentication_success"],
+        None,
+        ["10.2.5"],
+        ["AC.7", "AU.14"],
+    ),
+    "5715": (
+        3,
+        "sshd: authentication success.",
+        ["syslog", "sshd", "authentication_success"],
+        ["T1078", "T1021"],
+        ["10.2.5"],
+        ["AU.14", "AC.7"],
+    ),
+    "5710": (
+        5,
+        "sshd: Attempt to login using a non-existent user",
+        ["syslog", "sshd", "authentication_failed", "invalid_login"],
+        ["T1110.001", "T1021.004"],
+        ["10.2.4", "10.2.5", "10.6.1"],
+        ["AU.14", "AC.7", "AU.6"],
+    ),
+    "31101": (
+        5,
+        "Web server 400 error code.",
+        ["web", "accesslog", "attack"],
+        ["T1190"],
+        ["6.5", "11.4"],
+        ["SA.11", "SI.4"],
+    ),
+    "31123": (
+        5,
+        "Web server 503 error code (Service unavailable).",
+        ["web", "accesslog", "service_availability"],
+        None,
+        ["6.5", "11.4"],
+        ["SI.4"],
+    ),
+    "504": (
+        3,
+        "Wazuh agent disconnected.",
+        ["wazuh", "agent_disconnected"],
+        ["T1562.001"],
+        ["10.6.1", "10.2.6"],
+        ["AU.6", "AU.14", "AU.5"],
+    ),
+    "503": (
+        3,
+        "Wazuh agent started.",
+        ["wazuh", "agent_started"],
+        None,
+        ["10.6.1", "10.2.6"],
+        ["AU.6"],
+    ),
+    "100210": (
+        5,
+        "Keycloak: login failure.",
+        ["keycloak", "authentication_failed"],
+        ["T1110"],
+        ["10.2.4", "10.2.5"],
+        ["AU.14", "AC.7"],
+    ),
+    "100211": (
+        10,
+        "Keycloak: multiple login failures for one user (possible brute force).",
+        ["keycloak", "authentication_failures"],
+        ["T1110.001"],
+        ["11.4", "10.2.4", "10.2.5"],
+        ["SI.4", "AU.14", "AC.7"],
+    ),
+    "100212": (
+        12,
+        "Keycloak: login failures for many users from one source (password spray).",
+        ["keycloak", "authentication_failures"],
+        ["T1110.003"],
+        ["11.4", "10.2.4", "10.2.5"],
+        ["SI.4", "AU.14", "AC.7"],
+    ),
+    "100213": (
+        10,
+        "Keycloak: successful login after multiple failures from the same source.",
+        ["keycloak", "authentication_success"],
+        ["T1078", "T1110"],
+        ["10.2.5"],
+        ["AU.14", "AC.7"],
+    ),
+    "100220": (
+        8,
+        "Keycloak admin: realm role mapping created.",
+        ["keycloak", "admin_event", "account_changed"],
+        ["T1098"],
+        ["10.2.2", "8.1.2"],
+        ["AC.2", "AU.14"],
+    ),
+}
+_MITRE_TACTIC = {
+    "T1078": "Defense Evasion",
+    "T1021": "Lateral Movement",
+    "T1110": "Credential Access",
+    "T1110.001": "Credential Access",
+    "T1110.003": "Credential Access",
+    "T1021.004": "Lateral Movement",
+    "T1190": "Initial Access",
+    "T1562.001": "Defense Evasion",
+    "T1098": "Persistence",
+}
+CRON_EVERY_MS = 30 * 60_000  # cron sessions open every half hour on every Linux host
+
+
+def wazuh_ts(ms: int) -> str:
+    ts = EPOCH + timedelta(milliseconds=ms)
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
+
+
+def _syslog_ts(ms: int) -> str:
+    return (EPOCH + timedelta(milliseconds=ms)).strftime("%b %d %H:%M:%S")
+
+
+class Alerts:
+    """Collects alerts; ``id`` is (epoch seconds).(offset in that day's alerts.log)."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, dict]] = []
+        self.fired: dict[str, int] = {}
+
+    def add(
+        self,
+        ms: int,
+        rule_id: str,
+        agent: str,
+        location: str,
+        decoder: str,
+        full_log: str,
+        data: dict | None = None,
+    ) -> None:
+        level, desc, groups, mitre, pci, nist = RULES[rule_id]
+        self.fired[rule_id] = self.fired.get(rule_id, 0) + 1
+        rule = {
+            "id": rule_id,
+            "level": level,
+            "description": desc,
+            "groups": groups,
+            "firedtimes": self.fired[rule_id],
+            "mail": level >= 12,
+            "pci_dss": pci,
+            "gdpr": _GDPR_AUTH,
+            "nist_800_53": nist,
+        }
+        if mitre:
+            rule["mitre"] = {"id": mitre, "tactic": sorted({_MITRE_TACTIC[m] for m in mitre})}
+        aid, ip = AGENTS[agent]
+        alert = {
+            "timestamp": wazuh_ts(ms),
+            "rule": rule,
+            "agent": {"id": aid, "name": agent, **({"ip": ip} if aid != "000" else {})},
+            "manager": {"name": MANAGER},
+            "id": "",
+            "full_log": full_log,
+            "decoder": {"name": decoder},
+            "data": data or {},
+            "location": location,
+        }
+        self.items.append((ms, alert))
+
+    def finish(self, end_ms: int) -> list[bytes]:
+        """Order by time, assign ids from per-day offsets, drop anything after ``end``."""
+        self.items.sort(key=lambda x: (x[0], x[1]["rule"]["id"], x[1]["full_log"]))
+        offset, day, out = 0, None, []
+        for ms, alert in self.items:
+            if ms // 86_400_000 != day:
+                day, offset = ms // 86_400_000, 0
+            alert["id"] = f"{ms // 1000}.{offset}"
+            line = orjson.dumps(alert)
+            offset += len(line) + 1
+            if ms <= end_ms:
+                out.append(line)
+        return out
+
+
+def _cron(alerts: Alerts, rng: random.Random, d: date, sched: Schedule) -> None:
+    base = to_epoch_ms(day_start(d))
+    gap = (to_epoch_ms(sched.log_gap.start), to_epoch_ms(sched.log_gap.end))
+    for agent in ("kc-01", "api-gw-01", "bastion-01"):
+        t = base + rng.randrange(0, CRON_EVERY_MS)
+        while t < base + 86_400_000:
+            if not (agent == SILENT_AGENT and gap[0] <= t < gap[1]):
+                pid = rng.randrange(1000, 65000)
+                alerts.add(
+                    t,
+                    "5501",
+                    agent,
+                    "/var/log/auth.log",
+                    "pam",
+                    f"{_syslog_ts(t)} {agent} CRON[{pid}]: pam_unix(cron:session): "
+                    "session opened for user root(uid=0) by (uid=0)",
+                    {"dstuser": "root", "uid": "0"},
+                )
+            t += CRON_EVERY_MS + rng.randrange(-5 * 60_000, 5 * 60_000)
+
+
+def _bastion_and_web(alerts: Alerts, rng: random.Random, d: date, admins: list[tuple]) -> None:
+    base = to_epoch_ms(day_start(d))
+    if d.weekday() < 5:
+        for user, ip in admins:
+            if rng.random() < 0.4:
+                t = base + 8 * 3_600_000 + rng.randrange(0, 9 * 3_600_000)
+                port = rng.randrange(40000, 60000)
+                alerts.add(
+                    t,
+                    "5715",
+                    "bastion-01",
+                    "/var/log/auth.log",
+                    "sshd",
+                    f"{_syslog_ts(t)} bastion-01 sshd[{port}]: Accepted publickey for "
+                    f"{user} from {ip} port {port} ssh2",
+                    {"srcip": ip, "srcport": str(port), "dstuser": user},
+                )
+    for _ in range(rng.randrange(0, 3)):  # internet scanners, one attempt per address
+        t = base + rng.randrange(0, 86_400_000)
+        ip = f"198.18.{rng.randrange(200, 250)}.{rng.randrange(1, 254)}"
+        user = rng.choice(("oracle", "ubuntu", "pi", "git", "postgres"))
+        alerts.add(
+            t,
+            "5710",
+            "bastion-01",
+            "/var/log/auth.log",
+            "sshd",
+            f"{_syslog_ts(t)} bastion-01 sshd[{rng.randrange(1000, 9999)}]: Invalid user "
+            f"{user} from {ip} port {rng.randrange(30000, 60000)}",
+            {"srcip": ip, "srcuser": user},
+        )
+    if rng.random() < 0.3:
+        t = base + rng.randrange(0, 86_400_000)
+        ip = f"198.18.{rng.randrange(200, 250)}.{rng.randrange(1, 254)}"
+        alerts.add(
+            t,
+            "31101",
+            "api-gw-01",
+            "/var/log/nginx/access.log",
+            "web-accesslog",
+            f'{ip} - - [{_syslog_ts(t)}] "GET /.env HTTP/1.1" 404 153 "-" "Mozilla/5.0"',
+            {"srcip": ip, "protocol": "GET", "url": "/.env", "id": "404"},
+        )
+
+
+def _keycloak_alerts(
+    alerts: Alerts, kc: KeycloakRows, users: dict[str, str], sched: Schedule, spray_users: int
+) -> None:
+    """Forwarded Keycloak log lines: one alert per failure, plus correlation rules."""
+    gap = (to_epoch_ms(sched.log_gap.start), to_epoch_ms(sched.log_gap.end))
+    per_user: dict[str, list[int]] = {}
+    per_ip: dict[str, list[tuple[int, str]]] = {}
+    for e in kc.tables["event_entity"]:
+        t = e["event_time"]
+        if gap[0] <= t < gap[1]:
+            continue  # the agent on kc-01 is down: nothing reaches the manager
+        if e["type"] == "LOGIN_ERROR":
+            name = orjson.loads(e["details_json"]).get("username") or users.get(e["user_id"])
+            line = (
+                f'type="LOGIN_ERROR", realmId="{e["realm_id"]}", clientId="{e["client_id"]}",'
+                f' userId="{e["user_id"] or "null"}", ipAddress="{e["ip_address"]}", '
+                f'error="{e["error"]}", username="{name}"'
+            )
+            data = {"srcip": e["ip_address"], "srcuser": name, "error": e["error"]}
+            alerts.add(
+                t,
+                "100210",
+                "kc-01",
+                "/opt/keycloak/data/log/keycloak.log",
+                "keycloak",
+                f"{wazuh_ts(t)} WARN  [org.keycloak.events] {line}",
+                data,
+            )
+            fails = per_user.setdefault(name, [])
+            fails[:] = [x for x in fails if t - x <= 120_000] + [t]
+            if len(fails) >= 5:  # frequency 5 within 120 s
+                alerts.add(
+                    t,
+                    "100211",
+                    "kc-01",
+                    "/opt/keycloak/data/log/keycloak.log",
+                    "keycloak",
+                    f"{wazuh_ts(t)} WARN  [org.keycloak.events] {line}",
+                    data,
+                )
+            seen = per_ip.setdefault(e["ip_address"], [])
+            seen[:] = [x for x in seen if t - x[0] <= 1_800_000] + [(t, name)]
+            if len({n for _, n in seen}) >= spray_users // 2:
+                alerts.add(
+                    t,
+                    "100212",
+                    "kc-01",
+                    "/opt/keycloak/data/log/keycloak.log",
+                    "keycloak",
+                    f"{wazuh_ts(t)} WARN  [org.keycloak.events] {line}",
+                    data,
+                )
+        elif e["type"] == "LOGIN" and len(per_ip.get(e["ip_address"], [])) >= 3:
+            recent = [x for x, _ in per_ip[e["ip_address"]] if t - x <= 900_000]
+            if len(recent) >= 3:
+                name = users.get(e["user_id"])
+                alerts.add(
+                    t,
+                    "100213",
+                    "kc-01",
+                    "/opt/keycloak/data/log/keycloak.log",
+                    "keycloak",
+                    f'{wazuh_ts(t)} INFO  [org.keycloak.events] type="LOGIN", '
+                    f'userId="{e["user_id"]}", ipAddress="{e["ip_address"]}", '
+                    f'username="{name}"',
+                    {"srcip": e["ip_address"], "srcuser": name},
+                )
+    for e in kc.tables["admin_event_entity"]:
+        t = e["admin_event_time"]
+        if e["resource_type"] == "REALM_ROLE_MAPPING" and not gap[0] <= t < gap[1]:
+            actor = users.get(e["auth_user_id"])
+            alerts.add(
+                t,
+                "100220",
+                "kc-01",
+                "/opt/keycloak/data/log/keycloak.log",
+                "keycloak",
+                f'{wazuh_ts(t)} INFO  [org.keycloak.events] operationType="CREATE", '
+                f'resourceType="REALM_ROLE_MAPPING", resourcePath="{e["resource_path"]}",'
+                f' authUserId="{e["auth_user_id"]}", ipAddress="{e["ip_address"]}"',
+                {
+                    "srcip": e["ip_address"],
+                    "srcuser": actor,
+                    "dstuser": users.get(e["resource_path"].split("/")[1]),
+                },
+            )
+
+
+def _outage_and_gap(alerts: Alerts, rng: random.Random, sched: Schedule) -> None:
+    t = to_epoch_ms(sched.webhook_outage.start)
+    while t < to_epoch_ms(sched.webhook_outage.end):
+        alerts.add(
+            t,
+            "31123",
+            "api-gw-01",
+            "/var/log/nginx/access.log",
+            "web-accesslog",
+            f'{DIDIT_WEBHOOK_IP} - - [{_syslog_ts(t)}] "POST /webhooks/didit/ HTTP/1.1" '
+            '503 197 "-" "DiditWebhook/2.0 +https://didit.me"',
+            {"srcip": DIDIT_WEBHOOK_IP, "protocol": "POST", "url": "/webhooks/didit/", "id": "503"},
+        )
+        t += rng.randrange(2 * 60_000, 9 * 60_000)
+    down = to_epoch_ms(sched.log_gap.start) + 11 * 60_000
+    alerts.add(
+        down,
+        "504",
+        MANAGER,
+        "wazuh-monitord",
+        "ossec",
+        f"Agent disconnected: '{SILENT_AGENT}-any'.",
+        {"agent_name": SILENT_AGENT},
+    )
+    up = to_epoch_ms(sched.log_gap.end) + 40_000
+    alerts.add(
+        up,
+        "503",
+        SILENT_AGENT,
+        "wazuh-agent",
+        "ossec",
+        f"ossec: Agent started: '{SILENT_AGENT}->any'.",
+        {},
+    )
+
+
+def generate_wazuh(
+    path: Path,
+    seed: int,
+    sched: Schedule,
+    days: list[date],
+    end: datetime,
+    kc: KeycloakRows,
+    kc_users: dict[str, str],
+    admins: list[tuple],
+    spray_users: int,
+) -> int:
+    """Write ``alerts.json``; returns the number of alerts."""
+    alerts = Alerts()
+    for d in days:
+        rng = slot_rng(seed, d.isoformat(), "wazuh")
+        _cron(alerts, rng, d, sched)
+        _bastion_and_web(alerts, rng, d, admins)
+    _keycloak_alerts(alerts, kc, kc_users, sched, spray_users)
+    _outage_and_gap(alerts, slot_rng(seed, "scenario", "wazuh"), sched)
+    lines = alerts.finish(to_epoch_ms(end))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:
+        for line in lines:
+            fh.write(line + b"\n")
+    return len(lines)
+
+
+def last_and_first_around_gap(path: Path, sched: Schedule) -> tuple[str | None, str | None]:
+    """The silent agent's last alert before the gap and first after it (ground truth)."""
+    before = after = None
+    gap_start = sched.log_gap.start
+    with path.open("rb") as fh:
+        for line in fh:
+            a = orjson.loads(line)
+            if a["agent"]["name"] != SILENT_AGENT:
+                continue
+            ts = datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+            if ts < gap_start:
+                before = a["timestamp"]
+            elif after is None:
+                after = a["timestamp"]
+                break
+    return before, after
