@@ -114,6 +114,8 @@ MARTS: tuple[MartSpec, ...] = (
 # dbt seeds the appendix cites (thresholds with their legal source); exported like the marts.
 REFERENCE_TABLES: tuple[MartSpec, ...] = (
     MartSpec("nis2_thresholds", "Thresholds and their legal sources", Cut.SNAPSHOT),
+    MartSpec("detection_policy", "Detection policy (internal thresholds)", Cut.SNAPSHOT),
+    MartSpec("nis2_annex_requirements", "Annex requirements (IR 2024/2690)", Cut.SNAPSHOT),
 )
 
 BY_NAME: dict[str, MartSpec] = {spec.name: spec for spec in (*MARTS, *REFERENCE_TABLES)}

@@ -153,16 +153,25 @@ def _cut(
             [row for row in rows if row.get("incident_id") in incident_ids],
             "rows of the incidents in this period's register",
         )
-    start = first_present(columns, spec.start_columns)
-    if start is None:
+    starts = [c for c in spec.start_columns if c in columns]
+    if not starts:
         wanted = ", ".join(spec.start_columns)
         return rows, f"no time column ({wanted}) found: every row shown"
+    ends = [c for c in spec.end_columns if c in columns]
     if spec.cut is Cut.AT:
-        kept = [row for row in rows if _inside(period, row.get(start))]
-        return kept, f"{start} within the period"
-    end = first_present(columns, spec.end_columns)
-    kept = [row for row in rows if _overlaps(period, row.get(start), row.get(end) if end else None)]
-    return kept, f"{start} to {end or 'open end'} overlapping the period"
+        kept = [row for row in rows if _inside(period, _coalesce(row, starts))]
+        return kept, f"{_names(starts)} within the period"
+    kept = [row for row in rows if _overlaps(period, _coalesce(row, starts), _coalesce(row, ends))]
+    return kept, f"{_names(starts)} to {_names(ends) or 'open end'} overlapping the period"
+
+
+def _names(columns: list[str]) -> str:
+    return "".join([columns[0], *(f" (else {c})" for c in columns[1:])]) if columns else ""
+
+
+def _coalesce(row: Row, columns: list[str]) -> Any:
+    """The first non-empty value among the columns (e.g. aware_at, else detected_at)."""
+    return next((row[c] for c in columns if row.get(c) not in (None, "")), None)
 
 
 def _inside(period: Period, value: Any) -> bool:

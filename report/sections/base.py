@@ -123,7 +123,8 @@ def table(
     """Rows of a mart as a table: the preferred columns that exist (else all), capped at
     `limit` rows with a note that names the export holding the rest."""
     chosen = list(rows if rows is not None else data.rows)
-    columns = [c for c in preferred if c in data.columns] or list(data.columns)
+    known = data.columns or list(dict.fromkeys(k for row in chosen for k in row))
+    columns = [c for c in preferred if c in known] or list(known)
     shown = chosen[:limit]
     body = [
         [
@@ -139,6 +140,8 @@ def table(
             f"data/{data.spec.name}.csv and .json."
         )
     empty = data.unavailable_reason if data.status != "ok" else (empty_text or "No rows.")
+    if chosen and data.status != "ok":
+        empty = ""
     return Table(key, caption, [label(c) for c in columns], columns, body, len(chosen), note, empty)
 
 

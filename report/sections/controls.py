@@ -15,6 +15,7 @@ from report.sections.base import Block, Metric, PackContext, Section, no_data, s
 from report.warehouse import MartData, Row
 
 MATRIX = "mart_nis2_control_evidence_matrix"
+ANNEX = "nis2_annex_requirements"
 STATUS_ORDER = ("pass", "fail", "no_data", "manual_required", "not_applicable_documented")
 COLUMNS = (
     "ref_id",
@@ -26,6 +27,7 @@ COLUMNS = (
     "evidence_models",
     "iso27001_controls",
     "last_evidence_at",
+    "note",
 )
 
 
@@ -38,11 +40,34 @@ def latest_per_requirement(data: MartData) -> list[Row]:
         held = newest.get(key)
         if held is None or (month and (to_moment(held.get("month")) or month) <= month):
             newest[key] = row
-    return sorted(newest.values(), key=lambda r: _ref_sort_key(str(r.get("ref_id"))))
+    return list(newest.values())
 
 
-def _ref_sort_key(ref_id: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in ref_id.replace("(", ".").split(".")]
+def requirements(context: PackContext) -> list[Row]:
+    """Every requirement of the matrix, plus any Annex requirement of the seed that the matrix
+    lacks, shown as no_data: a requirement is never dropped from the pack."""
+    rows = latest_per_requirement(context.marts[MATRIX])
+    listed = {str(row.get("ref_id")) for row in rows}
+    for seed in context.marts[ANNEX].rows:
+        if str(seed.get("ref_id")) not in listed:
+            rows.append(
+                {
+                    "ref_id": seed.get("ref_id"),
+                    "requirement_text": seed.get("requirement_summary"),
+                    "dir_art21_point": seed.get("dir_art21_point"),
+                    "status": "no_data",
+                    "evidence_models": seed.get("evidence_models"),
+                    "iso27001_controls": seed.get("iso27001_controls"),
+                    "note": "not assessed in mart_nis2_control_evidence_matrix",
+                }
+            )
+    return sorted(rows, key=lambda r: _ref_sort_key(str(r.get("ref_id"))))
+
+
+def _ref_sort_key(ref_id: str) -> list[tuple[int, Any]]:
+    """Annex order: 3.2.10 after 3.2.9, and 3.2.3(d) after 3.2.3."""
+    parts = ref_id.replace("(", ".").replace(")", "").split(".")
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in parts]
 
 
 def annex_chapter(ref_id: str) -> str:
@@ -51,9 +76,8 @@ def annex_chapter(ref_id: str) -> str:
 
 
 def status_metrics(context: PackContext) -> list[Metric]:
-    data = context.marts[MATRIX]
-    rows = latest_per_requirement(data)
-    if data.status not in {"ok", "empty"}:
+    rows = requirements(context)
+    if not rows:
         return [Metric("controls_total", "Annex requirements assessed", None)]
     counts = Counter(str(row.get("status")) for row in rows)
     return [
@@ -74,7 +98,7 @@ def status_metrics(context: PackContext) -> list[Metric]:
 
 def build(context: PackContext) -> Section:
     data = context.marts[MATRIX]
-    rows = latest_per_requirement(data)
+    rows = requirements(context)
     chapters = sorted(
         {annex_chapter(str(r.get("ref_id"))) for r in rows},
         key=lambda c: _ref_sort_key(c.removeprefix("Annex ")),

@@ -49,7 +49,14 @@ def _register_table(context: PackContext) -> Table:
     assessments = latest_assessment(context.marts)
     stages = stages_by_incident(context.marts)
     columns = [c for c in REGISTER_COLUMNS if c in register.columns]
-    used_stages = [s for s in STAGES if any(s in by_stage for by_stage in stages.values())]
+    used_stages = [
+        s
+        for s in STAGES
+        if any(
+            str(by.get(s, {}).get("status", "not_required")) != "not_required"
+            for by in stages.values()
+        )
+    ]
     headers = [*(c.replace("_", " ").capitalize() for c in columns), "Significant"]
     headers += [STAGE_TITLES[s] for s in used_stages]
     body = []

@@ -241,12 +241,13 @@ def drafts_for(context: PackContext) -> list[Draft]:
             draft = Draft(
                 incident_id, stage, header, _items(stage, incident, assessment), stages.get(stage)
             )
-            if stage == "final" and "progress" in stages:
+            progress = stages.get("progress")
+            if stage == "final" and progress and progress.get("status") != "not_required":
                 draft.notes.append(
                     "The incident was still being handled when the final report fell due: a "
                     "progress report is due then, and the final report one month after handling "
                     "ends (Art. 23(4)(e)); progress report status: "
-                    + display(pick(stages["progress"], "status"))
+                    + display(pick(progress, "status"))
                 )
             if draft.deadline is None:
                 draft.notes.append(

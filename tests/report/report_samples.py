@@ -363,6 +363,26 @@ IDENTITY = [
     },
 ]
 
+ANNEX_REQUIREMENTS = [
+    {
+        "ref_id": ref,
+        "annex_section": ref.split(".")[0],
+        "requirement_summary": text,
+        "dir_art21_point": point,
+        "iso27001_controls": "",
+        "evidence_models": "",
+        "metric_code": "",
+        "source_citation": f"IR (EU) 2024/2690 Annex point {ref}",
+    }
+    for ref, text, point in (
+        ("2.2.1", "Compliance reporting to management", "a"),
+        ("3.2.3", "Logs kept and reviewed", "b"),
+        ("3.2.5", "Logs retained and protected", "b"),
+        ("11.2.3", "Access rights reviewed", "i"),
+        ("11.5.4", "Identities reviewed and deactivated", "i"),  # not in the matrix
+    )
+]
+
 THRESHOLDS = [
     {
         "criterion_code": "3(1)(a)",
@@ -391,4 +411,5 @@ def sample_tables() -> dict[str, list[dict[str, Any]]]:
         "mart_nis2_control_evidence_matrix": CONTROL_MATRIX,
         "mart_nis2_management_monthly_report": MONTHLY,
         "nis2_thresholds": THRESHOLDS,
+        "nis2_annex_requirements": ANNEX_REQUIREMENTS,
     }

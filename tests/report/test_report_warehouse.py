@@ -14,6 +14,15 @@ def test_incidents_active_in_the_period_are_kept_and_closed_earlier_ones_dropped
     assert ids == ["INC-2026-014", "INC-2026-015"]
 
 
+def test_an_incident_without_awareness_time_falls_back_to_detection(october):
+    tables = sample_tables()
+    tables["mart_nis2_incident_register"] = [
+        {**tables["mart_nis2_incident_register"][0], "aware_at": None}
+    ]
+    marts = load_marts(InMemorySource(tables), october, KEEP)
+    assert len(marts["mart_nis2_incident_register"].rows) == 1
+
+
 def test_an_incident_still_open_from_last_month_is_in_the_period(october):
     tables = sample_tables()
     tables["mart_nis2_incident_register"] = [
@@ -39,7 +48,7 @@ def test_timed_marts_keep_the_period_and_hold_the_previous_one_apart(october):
     detections = marts["mart_nis2_auth_failure_detections"]
     assert len(detections.rows) == 2
     assert len(detections.previous_rows) == 1
-    assert detections.cut_note == "window_start within the period"
+    assert detections.cut_note == "window_start (else window_end) within the period"
 
 
 def test_missing_and_empty_marts_say_so(october):
