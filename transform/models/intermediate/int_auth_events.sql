@@ -39,17 +39,21 @@ didit as (
         'didit:' || audit_log_id as auth_event_id,
         'didit' as source_system,
         event_ts,
-        lower(coalesce(actor, api_key_name, 'anonymous')) as principal,
+        lower(coalesce(request_email, actor, api_key_name, 'anonymous')) as principal,
         lower(actor_type) as principal_type,
         ip_address as src_ip,
         country_code,
         coalesce(application_name, 'didit') as application,
-        case when status_code in (401, 403) then 'failure' else 'success' end as outcome,
+        case
+            when status_code = 429 and request_path ~ '/login/' then 'lockout'
+            when status_code in (401, 403) then 'failure'
+            else 'success'
+        end as outcome,
         http_method || ' ' || request_path as event_name,
         case when status_code in (401, 403) then 'http_' || status_code end as error,
         cast(null as boolean) as mfa_used
     from {{ ref('stg_didit__audit_logs') }}
-    where status_code in (401, 403) or request_path ~ '/(login|2fa)/'
+    where status_code in (401, 403) or request_path ~ '/auth/v2/(programmatic/login|2fa)/'
 )
 
 select * from keycloak

@@ -1,5 +1,6 @@
 -- Role grants and revocations (Annex 3.2.3(b), 11.2.2(f)): one row per admin event and role,
--- read from Keycloak admin events on role mappings (the representation lists the roles).
+-- from Keycloak admin events on role mappings (the representation lists the roles) and from
+-- Didit Console member role changes (PATCH .../members/{id}/ with a role in the body).
 with role_events as (
     select
         a.admin_event_id,
@@ -30,23 +31,52 @@ privileged as (
 
 users as (
     select user_id, coalesce(email, username) as principal from {{ ref('stg_keycloak__users') }}
+),
+
+keycloak as (
+    select
+        e.admin_event_id || ':' || coalesce(r.role ->> 'name', '?') as privilege_change_id,
+        e.admin_event_id,
+        'keycloak' as source_system,
+        e.event_ts,
+        coalesce(actor.principal, e.actor_user_id) as actor,
+        coalesce(target.principal, e.target_user_id) as target_principal,
+        e.target_user_id,
+        r.role ->> 'name' as role_name,
+        case when e.operation_type = 'CREATE' then 'grant' else 'revoke' end as change_type,
+        p.role_name is not null as is_privileged_role,
+        e.approval_ticket_id,
+        e.ip_address
+    from role_events as e
+    cross join lateral jsonb_array_elements(e.roles) as r (role)
+    left join privileged as p on r.role ->> 'name' = p.role_name
+    left join users as actor on e.actor_user_id = actor.user_id
+    left join users as target on e.target_user_id = target.user_id
+),
+
+didit as (
+    select
+        l.audit_log_id as privilege_change_id,
+        l.audit_log_id as admin_event_id,
+        'didit' as source_system,
+        l.event_ts,
+        lower(coalesce(l.actor, l.api_key_name)) as actor,
+        substring(l.request_path from '/members/([^/]+)/') as target_principal,
+        substring(l.request_path from '/members/([^/]+)/') as target_user_id,
+        l.request_role as role_name,
+        'grant' as change_type,
+        p.role_name is not null as is_privileged_role,
+        l.request_approval_ticket_id as approval_ticket_id,
+        l.ip_address
+    from {{ ref('stg_didit__audit_logs') }} as l
+    left join {{ ref('privileged_roles') }} as p
+        on l.request_role = p.role_name and p.source_system = 'didit'
+    where l.http_method in ('PATCH', 'PUT', 'POST')
+        and l.request_path ~ '/members/[^/]+/$'
+        and l.request_role is not null
+        and l.status_code < 400
 )
 
-select
-    e.admin_event_id || ':' || coalesce(r.role ->> 'name', '?') as privilege_change_id,
-    e.admin_event_id,
-    'keycloak' as source_system,
-    e.event_ts,
-    coalesce(actor.principal, e.actor_user_id) as actor,
-    coalesce(target.principal, e.target_user_id) as target_principal,
-    e.target_user_id,
-    r.role ->> 'name' as role_name,
-    case when e.operation_type = 'CREATE' then 'grant' else 'revoke' end as change_type,
-    p.role_name is not null as is_privileged_role,
-    e.approval_ticket_id,
-    e.ip_address
-from role_events as e
-cross join lateral jsonb_array_elements(e.roles) as r (role)
-left join privileged as p on r.role ->> 'name' = p.role_name
-left join users as actor on e.actor_user_id = actor.user_id
-left join users as target on e.target_user_id = target.user_id
+select * from keycloak
+union all
+select * from didit

@@ -7,28 +7,31 @@
     indexes=[
         {'columns': ['event_key'], 'unique': True},
         {'columns': ['asset_id', 'event_ts']},
+        {'columns': ['source_model', 'loaded_at']},
     ]
 ) }}
 
 {% set parts = [
-    ('didit.audit_logs', 'stg_didit__audit_logs', 'audit_log_id',
+    ('didit', "'didit.audit_logs'", 'stg_didit__audit_logs', 'audit_log_id', 'event_ts',
      "lower(coalesce(actor, api_key_name))", 'ip_address'),
-    ('didit.session_reviews', 'stg_didit__session_reviews', 'review_id',
+    ('didit', "'didit.session_reviews'", 'stg_didit__session_reviews', 'review_id', 'created_at',
      "coalesce(actor_email, lower(actor_display))", 'cast(null as text)'),
-    ('wazuh.alerts', 'stg_wazuh__alerts', 'alert_id', 'coalesce(src_user, dst_user)', 'src_ip'),
-    ('keycloak.events', 'stg_keycloak__events', 'event_id', 'user_id', 'ip_address'),
-    ('keycloak.admin_events', 'stg_keycloak__admin_events', 'admin_event_id', 'auth_user_id',
+    ('wazuh', "'wazuh.agent.' || coalesce(agent_name, 'unknown')", 'stg_wazuh__alerts', 'alert_id',
+     'event_ts', 'coalesce(src_user, dst_user)', 'src_ip'),
+    ('keycloak', "'keycloak.events'", 'stg_keycloak__events', 'event_id', 'event_ts', 'user_id',
      'ip_address'),
+    ('keycloak', "'keycloak.admin_events'", 'stg_keycloak__admin_events', 'admin_event_id',
+     'event_ts', 'auth_user_id', 'ip_address'),
 ] %}
 
-{% for asset_id, model, id_column, principal, ip in parts %}
+{% for source_system, asset_id, model, id_column, ts_column, principal, ip in parts %}
 select
-    '{{ asset_id }}:' || {{ id_column }} as event_key,
-    '{{ asset_id.split(".")[0] }}' as source_system,
-    '{{ asset_id }}' as asset_id,
+    '{{ model }}:' || {{ id_column }} as event_key,
+    '{{ model }}' as source_model,
+    '{{ source_system }}' as source_system,
+    {{ asset_id }} as asset_id,
     {{ id_column }} as event_id,
-    {% if model == 'stg_didit__session_reviews' %}created_at{% else %}event_ts{% endif %}
-        as event_ts,
+    {{ ts_column }} as event_ts,
     loaded_at,
     row_hash,
     {{ principal }} as principal,
@@ -37,7 +40,7 @@ from {{ ref(model) }}
 {% if is_incremental() %}
 where loaded_at >= (
     select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
-    where asset_id = '{{ asset_id }}'
+    where source_model = '{{ model }}'
 )
 {% endif %}
 {% if not loop.last %}union all{% endif %}

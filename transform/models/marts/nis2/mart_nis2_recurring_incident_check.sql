@@ -1,6 +1,7 @@
 -- IR Art. 4: incidents that are not significant on their own, with the same apparent root cause,
 -- at least twice within 6 months, together exceeding the Art. 3(1)(a) loss threshold, count as
--- one significant incident. Assessed at each completed quarter end (Annex 3.4.2(b)).
+-- one significant incident. Assessed at each quarter end (Annex 3.4.2(b)); the running quarter
+-- is assessed provisionally (is_quarter_complete = false) so a group is visible before then.
 with individual as (
     select
         i.incident_id,
@@ -25,7 +26,7 @@ quarter_ends as (
     select q as window_end
     from generate_series(
         (select date_trunc('quarter', min(occurred_at)) + interval '3 months' from individual),
-        date_trunc('quarter', {{ as_of() }}),
+        date_trunc('quarter', {{ as_of() }}) + interval '3 months',
         interval '3 months'
     ) as g (q)
 ),
@@ -58,6 +59,7 @@ select
     f.fin_threshold_eur,
     w.incident_count >= {{ threshold('IR4_RECURRING_MIN_COUNT') }}
     and w.sum_direct_loss_eur > f.fin_threshold_eur as meets_art4,
-    w.already_reported
+    w.already_reported,
+    w.window_end <= {{ as_of() }} as is_quarter_complete
 from windows as w
 cross join fin as f

@@ -36,12 +36,8 @@ select
     r.incident_id is not null as c_4_recurring,
     r.check_id as recurring_check_id,
     i.is_planned_maintenance,
-    case
-        when i.is_planned_maintenance then ''
-        else concat_ws(';', m.criteria_met, case when r.incident_id is not null then 'c_4_recurring' end)
-    end as criteria_met,
-    not i.is_planned_maintenance
-    and (m.criteria_met is not null or r.incident_id is not null) as is_significant,
+    case when i.is_planned_maintenance then '' else coalesce(m.criteria_met, '') end as criteria_met,
+    not i.is_planned_maintenance and m.criteria_met is not null as is_significant,
     m.fin_threshold_eur,
     i.estimated_direct_loss_eur as direct_loss_eur_estimate,
     i.outage_minutes as unavail_minutes,
@@ -50,16 +46,15 @@ select
     case
         when i.is_planned_maintenance
             then 'Not significant: scheduled interruption or planned maintenance (IR Art. 3(2)).'
-        when m.criteria_met is null and r.incident_id is null
-            then 'Not significant: no criterion of IR Arts. 3-14 met; direct loss EUR '
+        when m.criteria_met is null
+            then 'Not significant on its own: no criterion of IR Arts. 3 and 5-14 met; direct loss EUR '
             || coalesce(i.estimated_direct_loss_eur, 0) || ' does not exceed EUR '
             || round(m.fin_threshold_eur, 2) || '.'
-        else 'Significant: '
-            || concat_ws('; ', m.met_details,
-                case when r.incident_id is not null
-                    then 'c_4_recurring: recurring with the same root cause (' || r.check_id || ')'
-                end)
-            || '.'
+            || case when r.incident_id is not null
+                then ' Part of a recurring group that is collectively one significant incident '
+                || '(IR Art. 4; ' || r.check_id || ').'
+                else '' end
+        else 'Significant: ' || m.met_details || '.'
     end as explanation
 from incidents as i
 left join met as m on i.incident_id = m.incident_id

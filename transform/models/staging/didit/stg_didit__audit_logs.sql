@@ -16,6 +16,11 @@ select
     cast(application_id as text) as application_id,
     cast(application_name as text) as application_name,
     request_body is not null as has_request_body,
+    -- the Console masks secrets and personal values in request bodies; these are kept for
+    -- log-in attribution and role changes, and only reach marts as pseudonyms
+    lower(cast(request_body as jsonb) ->> 'email') as request_email,
+    cast(request_body as jsonb) ->> 'role' as request_role,
+    cast(request_body as jsonb) ->> 'approval_ticket_id' as request_approval_ticket_id,
     {{ didit_audit_row_hash() }} as row_hash,
     _sdc_deleted_at is not null as is_deleted_at_source,
     {{ parse_utc('_sdc_batched_at') }} as loaded_at,

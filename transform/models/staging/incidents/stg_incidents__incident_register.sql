@@ -19,7 +19,7 @@ select
     lower(nullif(trim(cast(category as text)), '')) as category,
     lower(nullif(trim(cast(severity as text)), '')) as severity,
     lower(nullif(trim(cast(status as text)), '')) as status,
-    lower(nullif(trim(cast(root_cause_key as text)), '')) as root_cause_key,
+    nullif(trim(cast(root_cause_key as text)), '') as root_cause_key,
     nullif(trim(cast(root_cause as text)), '') as root_cause,
     nullif(trim(cast(early_warning_ref as text)), '') as early_warning_ref,
     nullif(trim(cast(notification_ref as text)), '') as notification_ref,

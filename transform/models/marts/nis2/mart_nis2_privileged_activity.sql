@@ -1,0 +1,121 @@
+-- Privileged events (Annex 3.2.3(b)(e), 11.2.2(f), 11.3, 11.4): role assignments with their
+-- approval, administrative actions, and log-ins of privileged accounts. TIG 3.2.4 footnote 23:
+-- an unapproved assignment is an immediate alarm; >= 2 elevations in 24 h is a behavioural one.
+with changes as (
+    select * from {{ ref('int_privilege_changes') }}
+),
+
+privileged_users as (
+    select distinct m.user_id
+    from {{ ref('stg_keycloak__user_role_mappings') }} as m
+    inner join {{ ref('stg_keycloak__roles') }} as r on m.role_id = r.role_id
+    inner join {{ ref('privileged_roles') }} as p
+        on r.role_name = p.role_name and p.source_system = 'keycloak'
+),
+
+assignments as (
+    select
+        source_system || ':' || privilege_change_id as event_id,
+        event_ts,
+        source_system,
+        case
+            when change_type = 'revoke' then 'revocation'
+            when is_privileged_role then 'elevation'
+            else 'assignment'
+        end as event_class,
+        actor,
+        target_principal,
+        role_name as privilege,
+        is_privileged_role,
+        cast(null as text) as application,
+        cast(null as text) as method,
+        cast(null as text) as path,
+        cast(null as boolean) as mfa_used,
+        true as via_admin_system,
+        approval_ticket_id,
+        change_type = 'grant' and approval_ticket_id is null as unapproved_assignment
+    from changes
+),
+
+admin_actions as (
+    select
+        admin_action_id as event_id,
+        event_ts,
+        source_system,
+        'admin_action' as event_class,
+        actor,
+        cast(null as text) as target_principal,
+        cast(null as text) as privilege,
+        true as is_privileged_role,
+        application,
+        method,
+        path,
+        cast(null as boolean) as mfa_used,
+        via_admin_system,
+        cast(null as text) as approval_ticket_id,
+        false as unapproved_assignment
+    from {{ ref('int_admin_actions') }}
+),
+
+admin_logins as (
+    select
+        a.auth_event_id as event_id,
+        a.event_ts,
+        a.source_system,
+        'admin_login' as event_class,
+        a.principal as actor,
+        cast(null as text) as target_principal,
+        cast(null as text) as privilege,
+        true as is_privileged_role,
+        a.application,
+        'LOGIN' as method,
+        cast(null as text) as path,
+        a.mfa_used,
+        true as via_admin_system,
+        cast(null as text) as approval_ticket_id,
+        false as unapproved_assignment
+    from {{ ref('int_auth_events') }} as a
+    inner join {{ ref('stg_keycloak__events') }} as e on a.auth_event_id = 'keycloak:' || e.event_id
+    inner join privileged_users as p on e.user_id = p.user_id
+    where a.outcome = 'success'
+),
+
+unioned as (
+    select * from assignments
+    union all
+    select * from admin_actions
+    union all
+    select * from admin_logins
+),
+
+scored as (
+    select
+        *,
+        count(*) filter (where event_class = 'elevation') over (
+            partition by target_principal order by event_ts
+            range between make_interval(hours => cast({{ threshold('TIG_ELEVATIONS_WINDOW_HOURS') }} as integer))
+            preceding and current row
+        ) as elevations_24h
+    from unioned
+)
+
+select
+    event_id,
+    event_ts,
+    source_system,
+    event_class,
+    {{ pseudonymise('actor') }} as actor_key,
+    {{ pseudonymise('target_principal') }} as target_principal_key,
+    privilege,
+    is_privileged_role,
+    application,
+    method,
+    path,
+    mfa_used,
+    via_admin_system,
+    approval_ticket_id,
+    unapproved_assignment,
+    case when event_class = 'elevation' then elevations_24h else 0 end as elevations_24h,
+    event_class = 'elevation'
+    and elevations_24h >= {{ threshold('TIG_ELEVATIONS_COUNT') }} as behavioural_alarm
+from scored
