@@ -278,7 +278,7 @@ def seed_all_streams(fake: FakeDidit, org: str, app: str, when: dt.datetime) -> 
             "path": "/v3/sessions/",
             "status_code": 200,
             "ip_address": "198.51.100.7",
-            "request_body": None,
+            "request_body": {"vendor_data": "***"},
         }
         for i in range(8)
     ]
@@ -320,6 +320,7 @@ def seed_all_streams(fake: FakeDidit, org: str, app: str, when: dt.datetime) -> 
             "url": "https://siem.example/hook",
             "enabled": True,
             "secret_shared_key": "whsec-never",
+            "error_rate_percentage": 0,
             "created_at": created,
         }
     ]

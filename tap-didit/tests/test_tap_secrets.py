@@ -29,8 +29,15 @@ def run_cli(tmp_path, config: dict) -> subprocess.CompletedProcess:
     catalog = select_only(TapDidit(config=config, parse_env_config=False), ALL)
     (tmp_path / "catalog.json").write_text(json.dumps(catalog))
     return subprocess.run(
-        [sys.executable, "-m", "tap_didit", "--config", str(tmp_path / "config.json")]
-        + ["--catalog", str(tmp_path / "catalog.json")],
+        [
+            sys.executable,
+            "-m",
+            "tap_didit",
+            "--config",
+            str(tmp_path / "config.json"),
+            "--catalog",
+            str(tmp_path / "catalog.json"),
+        ],
         capture_output=True,
         text=True,
         check=False,
