@@ -1,0 +1,81 @@
+"""The auth service (`/auth/v2/...`) and the Console audit-log route (ASSUMED contract)."""
+
+from __future__ import annotations
+
+import orjson
+
+from simulator.api_routes import Req, Resp
+from simulator.console_auth import AuthError, ConsoleAuth
+from simulator.pagination import (
+    BadParamsError,
+    decode_cursor,
+    encode_cursor,
+    envelope,
+    int_param,
+    page_url,
+)
+from simulator.serving_store import Store, parse_day
+
+AUDIT_DEFAULT_LIMIT, AUDIT_MAX_LIMIT = 50, 500
+FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
+
+def auth_call(auth: ConsoleAuth, req: Req, action: str) -> Resp:
+    body = req.json()
+    try:
+        result = getattr(auth, action)(body)
+    except AuthError as err:
+        return err.status, orjson.dumps({"detail": err.detail})
+    return 200, orjson.dumps(result)
+
+
+def audit_logs(store: Store, auth: ConsoleAuth, req: Req, org: str) -> Resp:
+    """Newest first by (timestamp, uuid), keyset cursor, inclusive UTC-day filters."""
+    if "x-api-key" in req.headers and "authorization" not in req.headers:
+        return 403, orjson.dumps(FORBIDDEN)  # Console routes reject API keys
+    try:
+        who = auth.principal(req.headers.get("authorization"))
+    except AuthError as err:
+        return err.status, orjson.dumps({"detail": err.detail})
+    if not who.can_read_audit_logs or org != store.meta["organisation"]["organization_id"]:
+        return 403, orjson.dumps(FORBIDDEN)
+    limit = min(int_param(req.query, "limit", AUDIT_DEFAULT_LIMIT, 1), AUDIT_MAX_LIMIT)
+    conds, args = [], []
+    frm, to = parse_day(req.query, "date_from"), parse_day(req.query, "date_to")
+    if frm and to and frm > to:
+        raise BadParamsError({"date_to": ["date_to must not be before date_from."]})
+    if frm:
+        conds.append("ts >= ?")
+        args.append(frm.isoformat())
+    if to:
+        conds.append("ts < ?")
+        args.append(to.isoformat() + "T99")  # every timestamp of that day sorts below
+    direction = "n"
+    if req.query.get("cursor"):
+        direction, ts, uid = decode_cursor(req.query["cursor"])
+        conds.append("(ts, uuid) < (?, ?)" if direction == "n" else "(ts, uuid) > (?, ?)")
+        args += [ts, uid]
+    order = "DESC" if direction == "n" else "ASC"
+    where = (" WHERE " + " AND ".join(conds)) if conds else ""
+    rows = store.rows(
+        f"SELECT ts, uuid, body FROM audit_log{where} "  # noqa: S608
+        f"ORDER BY ts {order}, uuid {order} LIMIT ?",
+        [*args, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if direction == "p":
+        rows.reverse()
+    has_newer = bool(req.query.get("cursor")) and (direction == "n" or more)
+    has_older = (more if direction == "n" else True) and bool(rows)
+    nxt = (
+        page_url(req.base, req.path, req.query, cursor=encode_cursor("n", *rows[-1][:2]))
+        if has_older
+        else None
+    )
+    prev = (
+        page_url(req.base, req.path, req.query, cursor=encode_cursor("p", *rows[0][:2]))
+        if has_newer and rows
+        else None
+    )
+    return 200, envelope(None, nxt, prev, [r[2] for r in rows])
