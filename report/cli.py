@@ -17,6 +17,7 @@ from report.manifest import verify
 from report.period import PeriodError, parse_period
 
 ENTITY_ENV = "NIS2_ENTITY_NAME"
+PERIOD_ENV = "NIS2_REPORT_PERIOD"
 
 
 def _last_full_month() -> str:
@@ -30,19 +31,22 @@ def _parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="render the evidence pack for a period")
     render.add_argument(
         "--period",
-        default=None,
-        help="YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (default: last full month)",
+        default=os.environ.get(PERIOD_ENV),
+        help=f"YYYY-MM or YYYY-MM-DD..YYYY-MM-DD (default: ${PERIOD_ENV}, else the last full "
+        "month)",
     )
     render.add_argument(
         "--out",
         type=Path,
-        default=Path("var/report"),
-        help="folder that receives the pack folder (default: var/report)",
+        default=None,
+        help="folder that receives the pack folder (default: $NIS2_VAR_DIR/report, i.e. "
+        "var/report)",
     )
     render.add_argument(
         "--entity",
         default=os.environ.get(ENTITY_ENV),
-        help=f"legal entity named in the pack (default: ${ENTITY_ENV})",
+        help=f"legal entity named in the pack (default: ${ENTITY_ENV}, else legal_name in "
+        "the nis2_entity_profile seed)",
     )
     render.add_argument(
         "--internal-names",
@@ -67,13 +71,11 @@ def _say(message: str) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from report.pack import render_pack
+    from pipeline.settings import Paths
+    from report.pack import EntityUnknownError, render_pack
     from report.postgres_source import PostgresSource, conninfo_from_env
     from report.warehouse import WarehouseError
 
-    if not args.entity:
-        _say(f"--entity is required (or set {ENTITY_ENV}): the legal entity the pack is for")
-        return 2
     try:
         period = parse_period(args.period or _last_full_month())
     except PeriodError as exc:
@@ -89,11 +91,14 @@ def _render(args: argparse.Namespace) -> int:
             source,
             period,
             args.entity,
-            args.out,
+            args.out or Paths.from_env().report,
             internal_names=args.internal_names,
             pdf=not args.no_pdf,
             progress=_say,
         )
+    except EntityUnknownError as exc:
+        _say(str(exc))
+        return 2
     finally:
         source.close()
     for problem in result.data_problems:

@@ -116,7 +116,9 @@ REFERENCE_TABLES: tuple[MartSpec, ...] = (
     MartSpec("nis2_thresholds", "Thresholds and their legal sources", Cut.SNAPSHOT),
     MartSpec("detection_policy", "Detection policy (internal thresholds)", Cut.SNAPSHOT),
     MartSpec("nis2_annex_requirements", "Annex requirements (IR 2024/2690)", Cut.SNAPSHOT),
+    MartSpec("nis2_entity_profile", "Entity profile", Cut.SNAPSHOT),
 )
+ENTITY_PROFILE = "nis2_entity_profile"
 
 BY_NAME: dict[str, MartSpec] = {spec.name: spec for spec in (*MARTS, *REFERENCE_TABLES)}
 

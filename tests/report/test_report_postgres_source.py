@@ -133,14 +133,21 @@ def test_a_warehouse_without_marts_says_what_to_do(scratch_pg):
     with psycopg.connect(scratch_pg, autocommit=True) as conn:
         conn.execute("drop database if exists empty_wh")
         conn.execute("create database empty_wh")
-    empty = psycopg.conninfo.make_conninfo(scratch_pg, dbname="empty_wh")
+    empty = psycopg.conninfo.make_conninfo(scratch_pg, dbname="empty_wh")  # same server
     with pytest.raises(WarehouseError, match="no mart_nis2_\\* tables"):
         PostgresSource(empty)
 
 
-def test_bad_arguments_are_named(capsys, monkeypatch):
+def test_without_entity_name_or_profile_seed_the_cli_asks_for_one(
+    warehouse, tmp_path, capsys, monkeypatch
+):
     monkeypatch.delenv("NIS2_ENTITY_NAME", raising=False)
-    assert main(["render", "--period", "2026-10"]) == 2
-    assert "--entity is required" in capsys.readouterr().err
+    args = ["render", "--period", "2026-10", "--dsn", warehouse, "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert "no entity name: pass --entity" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_period_is_named(capsys):
     assert main(["render", "--period", "2026-13", "--entity", "X"]) == 2
     assert "--period '2026-13'" in capsys.readouterr().err
