@@ -1,0 +1,83 @@
+"""Load the generated Keycloak tables into PostgreSQL (the pipeline's `keycloak` database).
+
+Idempotent: creates Keycloak's tables if missing, appends events not yet present and
+updates state rows (users, attributes) that changed, so re-running after a later
+`generate` only adds what is new, like a live Keycloak would have.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from simulator.keycloak_gen import TABLES
+
+KEYS = {
+    "event_entity": ("id",),
+    "admin_event_entity": ("id",),
+    "user_entity": ("id",),
+    "user_attribute": ("id",),
+    "keycloak_role": ("id",),
+    "user_role_mapping": ("role_id", "user_id"),
+}
+# Events are immutable; state tables take the newest values.
+APPEND_ONLY = ("event_entity", "admin_event_entity", "user_role_mapping")
+
+
+def _columns(path: Path) -> tuple[list[str], list[dict]]:
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line]
+    return (list(rows[0]) if rows else []), rows
+
+
+def _upsert(table: str, cols: list[str]) -> sql.Composed:
+    keys = KEYS[table]
+    target = sql.SQL(", ").join(map(sql.Identifier, keys))
+    names = sql.SQL(", ").join(map(sql.Identifier, cols))
+    base = sql.SQL("INSERT INTO public.{t} ({c}) SELECT {c} FROM pg_temp.{s} ON CONFLICT ({k}) ")
+    if table in APPEND_ONLY:
+        tail = sql.SQL("DO NOTHING")
+    else:
+        sets = sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in cols if c not in keys
+        )
+        tail = sql.SQL("DO UPDATE SET {s} WHERE ({t2}.*) IS DISTINCT FROM (EXCLUDED.*)").format(
+            s=sets, t2=sql.Identifier(table)
+        )
+    return (base + tail).format(
+        t=sql.Identifier(table), c=names, s=sql.Identifier(f"_{table}"), k=target
+    )
+
+
+def load_keycloak(conninfo: str, keycloak_dir: Path) -> dict[str, int]:
+    """Create Keycloak's tables if missing and load ``keycloak_dir``; returns rows changed."""
+    keycloak_dir = Path(keycloak_dir)
+    ddl = keycloak_dir / "schema.sql"
+    if not ddl.exists():
+        raise FileNotFoundError(f"{ddl} not found: run `didit-simulator generate` first")
+    changed: dict[str, int] = {}
+    with psycopg.connect(conninfo) as conn, conn.cursor() as cur:
+        cur.execute(ddl.read_text(encoding="utf-8"))
+        for table in TABLES:
+            cols, rows = _columns(keycloak_dir / f"{table}.jsonl")
+            if not rows:
+                changed[table] = 0
+                continue
+            temp = sql.Identifier(f"_{table}")
+            cur.execute(
+                sql.SQL(
+                    "CREATE TEMP TABLE {} (LIKE public.{} INCLUDING DEFAULTS) ON COMMIT DROP"
+                ).format(temp, sql.Identifier(table))
+            )
+            copy_sql = sql.SQL("COPY pg_temp.{} ({}) FROM STDIN").format(
+                temp, sql.SQL(", ").join(map(sql.Identifier, cols))
+            )
+            with cur.copy(copy_sql) as copy:
+                for r in rows:
+                    copy.write_row([r[c] for c in cols])
+            cur.execute(_upsert(table, cols))
+            changed[table] = cur.rowcount
+        conn.commit()
+    return changed
