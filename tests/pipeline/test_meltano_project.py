@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 import yaml
@@ -12,6 +13,7 @@ from pipeline.settings import ROOT
 PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text())
 PLUGINS = [(kind, plugin) for kind, plugins in PROJECT["plugins"].items() for plugin in plugins]
 PINNED = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[0-9][0-9A-Za-z.\-+]*$")
+OWN_SCRIPTS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
 SECRET_WORDS = ("password", "api_key", "secret", "token", "pseudonym_key")
 
 
@@ -27,6 +29,9 @@ def test_plugin_is_fully_inline(kind_plugin: tuple[str, dict]) -> None:
     assert "variant" not in plugin
     assert "inherit_from" not in plugin
     assert plugin.get("executable")
+    if "pip_url" not in plugin:  # project code: its script comes with `make install`
+        assert plugin["executable"] in OWN_SCRIPTS
+        return
     for requirement in plugin["pip_url"].split():
         if requirement == "-e":
             continue
@@ -66,3 +71,14 @@ def test_daily_job_loads_every_source_then_builds() -> None:
     )
     schedules = {s["job"] for s in PROJECT["schedules"]}
     assert "nis2-daily" in schedules
+
+
+def test_tap_didit_settings_mirror_its_hub_definition() -> None:
+    hub = yaml.safe_load((ROOT / "tap-didit" / "meltano-hub.yml").read_text())
+    ours = next(p for p in PROJECT["plugins"]["extractors"] if p["name"] == "tap-didit")
+
+    def summary(settings: list[dict]) -> dict[str, bool]:
+        return {s["name"]: bool(s.get("sensitive")) for s in settings}
+
+    assert summary(ours["settings"]) == summary(hub["settings"])
+    assert sorted(ours["capabilities"]) == sorted(hub["capabilities"])
