@@ -147,7 +147,7 @@ def workflows(seed: int, org: Organisation, sched: Schedule, end_us: int) -> lis
             False,
         ),
     ]
-    out = [_wf_body(rng, *p) for p in plan if p[7] <= end_us]
+    out = [w for w in (_wf_body(rng, *p) for p in plan) if w["created_at"] <= iso_micro(end_us)]
     drafts = {w["workflow_id"] for w in out if w["status"] == "draft"}
     for w in out:
         w["has_draft"] = w["workflow_id"] in drafts
@@ -232,8 +232,6 @@ def lists(seed: int, org: Organisation, sched: Schedule, end_us: int) -> tuple[l
     ]
     out, entries = [], []
     for name, ltype, etype, system, creator, ts, values in defs:
-        if ts > end_us:
-            continue
         uid = new_uuid(rng)
         out.append(
             {
@@ -270,7 +268,8 @@ def lists(seed: int, org: Organisation, sched: Schedule, end_us: int) -> tuple[l
                     ),
                 )
             )
-    return out, entries
+    last = iso_micro(end_us)  # drawn for every list first, so `end` never shifts the RNG
+    return [x for x in out if x["created_at"] <= last], [e for e in entries if e[2] <= last]
 
 
 def user_id(seed: int, vendor: str) -> str:

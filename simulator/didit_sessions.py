@@ -87,9 +87,9 @@ def _delivery(rng, ctx: Context, rows: Rows, session_id: str, ts_us: int) -> Non
                 status, elapsed, error = 503, rng.randrange(20, 80), "HTTP 503 Service Unavailable"
             else:
                 status, elapsed, error = 200, rng.randrange(60, 420), None
+            uid = new_uuid(rng)  # drawn even after `end`: the RNG must not depend on it
+            ts = iso_micro(t)
             if t <= ctx.end_us:
-                uid = new_uuid(rng)
-                ts = iso_micro(t)
                 body = {
                     "uuid": uid,
                     "destination_uuid": dest,
@@ -223,10 +223,9 @@ def kyc_session(rng: random.Random, ctx: Context, rows: Rows, t0: int) -> None:
     plan, aml_hit = _plan_kyc(rng, t0)
     body = {"workflow_id": ctx.kyc_workflow, "vendor_data": vendor, "callback": "https://"}
     key_call(rng, rows.audit, t0, backend, "POST", "/v3/session/", 201, app, body)
-    seen = [(ts, st, who) for ts, st, who in plan if ts <= ctx.end_us]
     prev = None
     review_log = []
-    for ts, status, who in seen[1:]:
+    for ts, status, who in plan[1:]:  # all of the plan; rows after `end` are dropped later
         _delivery(rng, ctx, rows, sid, ts)
         if who == "system" and status == "In Review":
             _status_review(rng, rows, sid, ts, "SYSTEM", None, "System", prev, status)
@@ -299,18 +298,16 @@ def kyc_session(rng: random.Random, ctx: Context, rows: Rows, t0: int) -> None:
             )
             review_log.append((member.email, status, ts))
         prev = status
-    status = seen[-1][1]
-    final_ts = seen[-1][0]
-    if status in ("Approved", "Declined", "In Review") and len(seen) > 2:
+    # Consequences follow the plan's final outcome; what is after `end` is filtered later.
+    final_ts, final = plan[-1][0], plan[-1][1]
+    if final in ("Approved", "Declined"):
         poll = final_ts + rng.randrange(2_000_000, 60_000_000)
-        if poll <= ctx.end_us:
-            key_call(
-                rng, rows.audit, poll, backend, "GET", f"/v3/session/{sid}/decision/", 200, app
-            )
-    if status == "Declined" and aml_hit:
+        key_call(rng, rows.audit, poll, backend, "GET", f"/v3/session/{sid}/decision/", 200, app)
+    if final == "Declined" and aml_hit:
         _aml_case(rng, ctx, rows, sid, vendor, final_ts)
-    if status == "Declined" and rng.random() < 0.4 and final_ts + MIN <= ctx.end_us:
+    if final == "Declined" and rng.random() < 0.4:
         _blocklist_face(rng, ctx, rows, sid, final_ts + MIN)
+    status = ([st for ts, st, _ in plan if ts <= ctx.end_us] or ["Not Started"])[-1]
     finished = status not in ("Not Started", "In Progress")
     features = [{"feature": f, "status": _feature_status(status, f, aml_hit)} for f in KYC_FEATURES]
     row = {
@@ -339,8 +336,9 @@ def kyc_session(rng: random.Random, ctx: Context, rows: Rows, t0: int) -> None:
         if finished
         else None,
     }
+    reviews = [r for r in review_log if r[2] <= ctx.end_us]
     rows.sessions.append(
-        {"row": row, "t0": t0, "reviews": review_log, "aml_hit": aml_hit, "expires": t0 + 7 * DAY}
+        {"row": row, "t0": t0, "reviews": reviews, "aml_hit": aml_hit, "expires": t0 + 7 * DAY}
     )
 
 
@@ -359,9 +357,7 @@ def _aml_case(rng, ctx: Context, rows: Rows, sid: str, vendor: str, ts: int) -> 
         ("NOTE_ADDED", officer.email, officer.name, None, None, times[2]),
         ("RESOLVED", officer.email, officer.name, "OPEN", "RESOLVED", times[3]),
     ]
-    for etype, email, name, prev, new, t in events:
-        if t > ctx.end_us:
-            continue
+    for etype, email, name, prev, new, t in events:  # events after `end` are dropped later
         uid = new_uuid(rng)
         ev = {
             "uuid": uid,
@@ -445,10 +441,10 @@ def kyb_session(rng: random.Random, ctx: Context, rows: Rows, t0: int) -> None:
     done = business_hours_after(t0, rng, rng.uniform(1, 48))
     outcome = "Approved" if rng.random() < 0.8 else rng.choice(("Declined", "In Review"))
     plan = [(t0, "Not Started"), (t0 + rng.randrange(MIN, HOUR), "In Progress"), (done, outcome)]
-    seen = [(ts, st) for ts, st in plan if ts <= ctx.end_us]
-    for ts, _ in seen[1:]:
+    for ts, _ in plan[1:]:
         _delivery(rng, ctx, rows, sid, ts)
     word, kind = rng.choice(COMPANY_WORDS), rng.choice(COMPANY_KINDS)
+    seen = [(ts, st) for ts, st in plan if ts <= ctx.end_us] or plan[:1]
     row = {
         "session_id": sid,
         "session_kind": "business",

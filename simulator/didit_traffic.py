@@ -99,8 +99,7 @@ def api_noise(
         roll = rng.random() * 1000
         status = 200 if roll < 972 else next(code for code, upto in _STATUS if roll < upto)
         ts = base + _hour_offset(rng)
-        if ts <= ctx.end_us:
-            key_call(rng, audit, ts, key, method, path, status, app)
+        key_call(rng, audit, ts, key, method, path, status, app)
 
 
 def nightly_reporting_sync(rng: random.Random, ctx: Context, rows: Rows, d: date) -> None:
@@ -120,8 +119,7 @@ def nightly_reporting_sync(rng: random.Random, ctx: Context, rows: Rows, d: date
         "/v3/lists/?limit=100",
     ):
         t += rng.randrange(200_000, 2_000_000)
-        if t <= ctx.end_us:
-            key_call(rng, rows.audit, t, key, "GET", path, 200, ctx.org.live_app)
+        key_call(rng, rows.audit, t, key, "GET", path, 200, ctx.org.live_app)
 
 
 def console_login(
@@ -168,7 +166,7 @@ def console_day(
     limit = to_epoch_us(day_start(d)) + 19 * HOUR
     for _ in range(pages):
         t += rng.randrange(MIN, 40 * MIN)
-        if t >= limit or t > ctx.end_us:
+        if t >= limit:
             break
         template = _CONSOLE_PAGES[int(rng.random() * len(_CONSOLE_PAGES))]
         path = template.format(org=org.organization_id, app=app[0])
@@ -179,7 +177,7 @@ def console_day(
             detail_view(rng, ctx, rows, member, sid, t + rng.randrange(1_000_000, 30_000_000))
     if member.role in ("Owner", "Admin", "Compliance Officer") and rng.random() < 0.3:
         t += rng.randrange(MIN, 10 * MIN)
-        if t < limit and t <= ctx.end_us:
+        if t < limit:
             path = f"/v3/audit/{org.organization_id}/audit-logs/?limit=50"
             member_call(rng, rows.audit, t, member, "GET", path, 200)
 

@@ -87,13 +87,11 @@ def generate_didit(
         mean_kyc = api_calls_per_day * SESSIONS_PER_API_CALL * factor
         n_kyc, n_kyb = _poissonish(rng, mean_kyc), _poissonish(rng, mean_kyc / 6)
         todays: list[tuple[int, str]] = []
-        for t0 in session_start_times(rng, d, n_kyc):
-            if t0 <= end_us:
-                kyc_session(rng, ctx, rows, t0)
-                todays.append((t0, rows.sessions[-1]["row"]["session_id"]))
+        for t0 in session_start_times(rng, d, n_kyc):  # also after `end`: dropped on writing
+            kyc_session(rng, ctx, rows, t0)
+            todays.append((t0, rows.sessions[-1]["row"]["session_id"]))
         for t0 in session_start_times(rng, d, n_kyb):
-            if t0 <= end_us:
-                kyb_session(rng, ctx, rows, t0)
+            kyb_session(rng, ctx, rows, t0)
         for member, pages in _members_at_work(org, d, sched):
             console_day(rng, ctx, rows, d, member, todays, pages)
         nightly_reporting_sync(rng, ctx, rows, d)
@@ -143,6 +141,7 @@ def _write(
     out_dir, seed, org, sched, end, ctx, rows: Rows, wfs, dests, list_rows, list_entries, facts
 ) -> dict:
     end_iso = iso_micro(ctx.end_us)
+    rows.sessions = [s for s in rows.sessions if s["t0"] <= ctx.end_us]
     conn = create_store(out_dir)
     audit = [r for r in rows.audit if r[1] <= end_iso]
     insert_rows(conn, "audit_log", audit)
