@@ -2,12 +2,14 @@
 -- integrity evidence (Annex 3.2.3, 3.2.5, 3.2.6). asset_id matches seed expected_log_sources.
 {{ config(
     materialized='incremental',
+    on_schema_change='append_new_columns',
     unique_key='event_key',
     incremental_strategy='delete+insert',
     indexes=[
         {'columns': ['event_key'], 'unique': True},
         {'columns': ['asset_id', 'event_ts']},
         {'columns': ['source_model', 'loaded_at']},
+        {'columns': ['asset_id', 'event_date']},
     ]
 ) }}
 
@@ -16,7 +18,7 @@
      "lower(coalesce(actor, api_key_name))", 'ip_address'),
     ('didit', "'didit.session_reviews'", 'stg_didit__session_reviews', 'review_id', 'created_at',
      "coalesce(actor_email, lower(actor_display))", 'cast(null as text)'),
-    ('wazuh', "'wazuh.agent.' || coalesce(agent_name, 'unknown')", 'stg_wazuh__alerts', 'alert_id',
+    ('wazuh', "coalesce(agent_name, 'unknown')", 'stg_wazuh__alerts', 'alert_id',
      'event_ts', 'coalesce(src_user, dst_user)', 'src_ip'),
     ('keycloak', "'keycloak.events'", 'stg_keycloak__events', 'event_id', 'event_ts', 'user_id',
      'ip_address'),
@@ -32,6 +34,7 @@ select
     {{ asset_id }} as asset_id,
     {{ id_column }} as event_id,
     {{ ts_column }} as event_ts,
+    cast({{ ts_column }} at time zone 'UTC' as date) as event_date,
     loaded_at,
     row_hash,
     {{ principal }} as principal,

@@ -18,11 +18,8 @@ assignments as (
         source_system || ':' || privilege_change_id as event_id,
         event_ts,
         source_system,
-        case
-            when change_type = 'revoke' then 'revocation'
-            when is_privileged_role then 'elevation'
-            else 'assignment'
-        end as event_class,
+        case when change_type = 'revoke' then 'revocation' else 'assignment' end as event_class,
+        change_type = 'grant' and is_privileged_role as is_elevation,
         actor,
         target_principal,
         role_name as privilege,
@@ -43,6 +40,7 @@ admin_actions as (
         event_ts,
         source_system,
         'admin_action' as event_class,
+        false as is_elevation,
         actor,
         cast(null as text) as target_principal,
         cast(null as text) as privilege,
@@ -63,6 +61,7 @@ admin_logins as (
         a.event_ts,
         a.source_system,
         'admin_login' as event_class,
+        false as is_elevation,
         a.principal as actor,
         cast(null as text) as target_principal,
         cast(null as text) as privilege,
@@ -91,7 +90,7 @@ unioned as (
 scored as (
     select
         *,
-        count(*) filter (where event_class = 'elevation') over (
+        count(*) filter (where is_elevation) over (
             partition by target_principal order by event_ts
             range between make_interval(hours => cast({{ threshold('TIG_ELEVATIONS_WINDOW_HOURS') }} as integer))
             preceding and current row
@@ -115,7 +114,8 @@ select
     via_admin_system,
     approval_ticket_id,
     unapproved_assignment,
-    case when event_class = 'elevation' then elevations_24h else 0 end as elevations_24h,
-    event_class = 'elevation'
+    is_elevation,
+    case when is_elevation then elevations_24h else 0 end as elevations_24h,
+    is_elevation
     and elevations_24h >= {{ threshold('TIG_ELEVATIONS_COUNT') }} as behavioural_alarm
 from scored

@@ -14,6 +14,7 @@ select
     cast(data as jsonb) ->> 'srcip' as src_ip,
     cast(data as jsonb) ->> 'srcuser' as src_user,
     cast(data as jsonb) ->> 'dstuser' as dst_user,
+    cast(data as jsonb) ->> 'agent_name' as subject_agent_name,
     cast(location as text) as log_location,
     cast(decoder as jsonb) ->> 'name' as decoder_name,
     {{ wazuh_alert_row_hash() }} as row_hash,

@@ -1,0 +1,68 @@
+-- Silences longer than a source's expected maximum gap (Annex 3.2.3(k) stopping of logs, 3.2.6
+-- availability of logging monitored independently), with what explains them: a logged
+-- stop event (Wazuh agent disconnected), planned maintenance, or nothing (unknown).
+with expected as (
+    select
+        source_system,
+        asset_id,
+        cast(nullif(cast(expected_max_gap_min as text), '') as integer) as expected_max_gap_min
+    from {{ ref('expected_log_sources') }}
+),
+
+events as (
+    select
+        e.asset_id,
+        e.event_ts as gap_start,
+        lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) as gap_end
+    from {{ ref('int_security_events_unified') }} as e
+    where e.asset_id in (select asset_id from expected where expected_max_gap_min is not null)
+),
+
+gaps as (
+    select
+        x.source_system,
+        e.asset_id,
+        e.gap_start,
+        e.gap_end,
+        round(cast(extract(epoch from (e.gap_end - e.gap_start)) / 60 as numeric), 1) as gap_minutes,
+        x.expected_max_gap_min
+    from events as e
+    inner join expected as x on e.asset_id = x.asset_id
+    where e.gap_end - e.gap_start > make_interval(mins => x.expected_max_gap_min)
+),
+
+incidents as (
+    select incident_id, is_planned_maintenance, category, detected_at, resolved_at
+    from {{ ref('int_incidents') }}
+)
+
+select
+    g.asset_id || ':' || to_char(g.gap_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+        as gap_id,
+    g.source_system,
+    g.asset_id,
+    g.gap_start,
+    g.gap_end,
+    g.gap_minutes,
+    g.expected_max_gap_min,
+    case
+        when exists (
+            select 1 from incidents as i
+            where i.is_planned_maintenance
+                and i.detected_at < g.gap_end and coalesce(i.resolved_at, g.gap_end) > g.gap_start
+        ) then 'maintenance'
+        when exists (
+            select 1 from {{ ref('stg_wazuh__alerts') }} as a
+            where a.rule_id in ('504', '506')
+                and a.event_ts between g.gap_start and g.gap_end
+                and a.subject_agent_name = g.asset_id
+        ) then 'logging_stopped_event'
+        else 'unknown'
+    end as explained_by,
+    g.gap_end as detected_at,
+    (
+        select min(i.incident_id) from incidents as i
+        where i.category = 'logging_failure'
+            and i.detected_at between g.gap_start and g.gap_end + interval '1 day'
+    ) as ticket_id
+from gaps as g

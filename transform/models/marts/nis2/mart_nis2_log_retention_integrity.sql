@@ -1,0 +1,133 @@
+-- Integrity and retention evidence for the logs themselves (Annex 3.2.5; 4.2.3): per log source
+-- and event day, a SHA-256 digest of the rows' hashes, chained day to day. The table is
+-- append-only (full_refresh = false): the digest recorded when a day was first sealed is kept,
+-- so a later difference shows as a modification. New rows for a past day (late arrivals) are
+-- recorded as rows_added and re-sealed; the singular test assert_log_digests_match_raw
+-- recomputes the digests from the raw tables to catch edits that bypass the loader.
+{{ config(
+    materialized='incremental',
+    unique_key='partition_id',
+    incremental_strategy='delete+insert',
+    full_refresh=false,
+    on_schema_change='append_new_columns'
+) }}
+
+with unified as (
+    select * from {{ ref('int_security_events_unified') }}
+),
+
+touched as (
+    select distinct asset_id, event_date
+    from unified
+    {% if is_incremental() %}
+    where loaded_at >= (select max(last_loaded_at) from {{ this }})
+    {% endif %}
+),
+
+recomputed as (
+    select
+        u.source_system,
+        u.asset_id,
+        u.event_date as partition_date,
+        count(*) as row_count,
+        {{ partition_digest('u.row_hash') }} as digest,
+        max(u.loaded_at) as last_loaded_at
+    from unified as u
+    inner join touched as t on u.asset_id = t.asset_id and u.event_date = t.event_date
+    group by u.source_system, u.asset_id, u.event_date
+),
+
+{% if is_incremental() %}
+previous as (
+    select * from {{ this }}
+),
+{% endif %}
+
+merged as (
+    select
+        coalesce(r.source_system, p.source_system) as source_system,
+        coalesce(r.asset_id, p.asset_id) as asset_id,
+        coalesce(r.partition_date, p.partition_date) as partition_date,
+        coalesce(r.row_count, p.row_count) as row_count,
+        coalesce(r.last_loaded_at, p.last_loaded_at) as last_loaded_at,
+        coalesce(r.digest, p.recomputed_digest) as recomputed_digest,
+        case
+            when p.partition_id is null then 'new'
+            when r.digest is null or r.digest = p.digest_sha256 then coalesce(p.change_kind, 'unchanged')
+            when r.row_count > p.row_count then 'rows_added'
+            else 'modified'
+        end as change_kind,
+        case
+            when p.partition_id is null then r.digest
+            when r.digest is not null and r.row_count > p.row_count then r.digest
+            else p.digest_sha256
+        end as digest_sha256,
+        coalesce(p.first_sealed_at, {{ as_of() }}) as first_sealed_at,
+        coalesce(p.tamper_detected, false)
+        or coalesce(r.digest != p.digest_sha256 and r.row_count <= p.row_count, false)
+            as tamper_detected
+    {% if is_incremental() %}
+    from recomputed as r
+    full outer join previous as p
+        on r.asset_id = p.asset_id and r.partition_date = p.partition_date
+    {% else %}
+    from recomputed as r
+    left join (
+        select
+            cast(null as text) as partition_id, cast(null as text) as source_system,
+            cast(null as text) as asset_id, cast(null as date) as partition_date,
+            cast(null as bigint) as row_count, cast(null as timestamptz) as last_loaded_at,
+            cast(null as text) as recomputed_digest, cast(null as text) as digest_sha256,
+            cast(null as text) as change_kind, cast(null as timestamptz) as first_sealed_at,
+            cast(null as boolean) as tamper_detected
+    ) as p on false
+    {% endif %}
+),
+
+chained as (
+    {{ hash_chain('merged', 'asset_id', 'partition_date', 'digest_sha256') }}
+),
+
+held as (
+    select asset_id, min(event_date) as oldest_retained_date from unified group by asset_id
+),
+
+retention as (
+    select
+        asset_id,
+        cast(retention_days as integer) as policy_retention_days
+    from {{ ref('expected_log_sources') }}
+)
+
+select
+    c.asset_id || ':' || c.partition_date as partition_id,
+    c.source_system,
+    c.asset_id,
+    c.partition_date,
+    c.row_count,
+    c.digest_sha256,
+    c.recomputed_digest,
+    c.prev_chain_digest,
+    c.chain_digest,
+    c.change_kind,
+    c.tamper_detected,
+    c.first_sealed_at,
+    c.last_loaded_at,
+    h.oldest_retained_date,
+    min(c.partition_date) over (partition by c.asset_id) as first_sealed_date,
+    r.policy_retention_days,
+    -- kept long enough: the held history reaches back the whole retention period, or nothing
+    -- has been purged since the first day was sealed (the source is younger than the period)
+    coalesce(
+        h.oldest_retained_date <= cast({{ as_of() }} as date) - r.policy_retention_days
+        or h.oldest_retained_date <= min(c.partition_date) over (partition by c.asset_id),
+        false
+    ) as retention_ok,
+    coalesce(
+        c.row_count > 0 and h.oldest_retained_date > c.partition_date
+        and c.partition_date < cast({{ as_of() }} as date) - r.policy_retention_days,
+        false
+    ) as purged_after_expiry
+from chained as c
+left join retention as r on c.asset_id = r.asset_id
+left join held as h on c.asset_id = h.asset_id

@@ -1,0 +1,79 @@
+-- Per expected log source and day (Annex 3.2.3 list of assets subject to logging, 3.2.6 time
+-- synchronisation and availability, 3.2.7 sampling): events, the longest silence, ingestion
+-- latency and clock skew. A source with no events is not covered; it is never silently passed.
+with expected as (
+    select
+        source_system,
+        asset_id,
+        log_type,
+        annex_ref,
+        cast(nullif(cast(expected_max_gap_min as text), '') as integer) as expected_max_gap_min,
+        cast(expected_min_daily_events as integer) as expected_min_daily_events
+    from {{ ref('expected_log_sources') }}
+),
+
+events as (
+    select
+        e.asset_id,
+        e.event_ts,
+        e.loaded_at,
+        cast(e.event_ts at time zone 'UTC' as date) as day,
+        extract(epoch from (
+            lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) - e.event_ts
+        )) / 60 as gap_after_min
+    from {{ ref('int_security_events_unified') }} as e
+    where e.asset_id in (select asset_id from expected)
+),
+
+days as (
+    select cast(d as date) as day
+    from generate_series(
+        (select min(day) from events), (select max(day) from events), interval '1 day'
+    ) as g (d)
+),
+
+per_day as (
+    select
+        asset_id,
+        day,
+        count(*) as events,
+        min(event_ts) as first_event_ts,
+        max(event_ts) as last_event_ts,
+        round(cast(max(gap_after_min) as numeric), 1) as max_gap_min,
+        percentile_cont(0.5) within group (
+            order by extract(epoch from (loaded_at - event_ts))
+        ) as median_ingest_latency_s,
+        percentile_cont(0.95) within group (
+            order by extract(epoch from (loaded_at - event_ts))
+        ) as p95_ingest_latency_s,
+        count(*) filter (
+            where event_ts > loaded_at
+            + make_interval(mins => cast({{ policy('FUTURE_TS_TOLERANCE_MINUTES') }} as integer))
+        ) as future_ts_events
+    from events
+    group by asset_id, day
+)
+
+select
+    x.asset_id || ':' || d.day as coverage_id,
+    d.day,
+    x.source_system,
+    x.asset_id,
+    x.log_type,
+    x.annex_ref,
+    true as expected,
+    coalesce(p.events, 0) as events,
+    p.first_event_ts,
+    p.last_event_ts,
+    p.max_gap_min,
+    x.expected_max_gap_min,
+    x.expected_min_daily_events,
+    coalesce(p.events, 0) >= greatest(x.expected_min_daily_events, 1)
+    and (x.expected_max_gap_min is null or coalesce(p.max_gap_min, 0) <= x.expected_max_gap_min)
+        as covered,
+    round(cast(p.median_ingest_latency_s as numeric), 1) as median_ingest_latency_s,
+    round(cast(p.p95_ingest_latency_s as numeric), 1) as p95_ingest_latency_s,
+    coalesce(p.future_ts_events, 0) as future_ts_events
+from expected as x
+cross join days as d
+left join per_day as p on x.asset_id = p.asset_id and d.day = p.day
