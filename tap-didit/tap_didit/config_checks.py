@@ -64,6 +64,7 @@ def semantic_errors(config: Mapping[str, Any]) -> list[str]:
             errors.append("Setting 'start_date' must be an ISO 8601 date-time (UTC).")
     checks = (
         ("page_size", 1, MAX_PAGE_SIZE),
+        ("audit_logs_page_size", 1, MAX_PAGE_SIZE),
         ("lookback_days", 0, 3650),
         ("audit_logs_lookback_hours", 0, 24 * 366),
         ("backoff_max_tries", 1, 100),

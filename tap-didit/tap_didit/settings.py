@@ -188,6 +188,14 @@ CONFIG_SCHEMA = th.PropertiesList(
         '"created_at"}`, if the route\'s JSON keys differ from the assumed ones.',
     ),
     th.Property(
+        "audit_logs_page_size",
+        th.IntegerType,
+        default=MAX_PAGE_SIZE,
+        title="Audit-log page size",
+        description=f"`limit` per audit-log request (1-{MAX_PAGE_SIZE}); the log is the "
+        "largest stream, so big pages save most of the request budget.",
+    ),
+    th.Property(
         "audit_logs_lookback_hours",
         th.IntegerType,
         default=24,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 UTC = dt.UTC
+#: Didit's own format, already canonical: the common case skips parsing entirely.
+_CANONICAL = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 def parse_timestamp(value: str) -> dt.datetime:
@@ -23,12 +26,17 @@ def format_timestamp(value: dt.datetime) -> str:
 
 def normalize_timestamp(value: object) -> object:
     """Rewrite a timestamp string into the canonical format; leave anything else alone."""
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or _CANONICAL.fullmatch(value):
         return value
     try:
         return format_timestamp(parse_timestamp(value))
     except ValueError:
         return value
+
+
+def is_canonical(value: str) -> bool:
+    """True for `YYYY-MM-DDTHH:MM:SS.ffffffZ`, which orders correctly as text."""
+    return _CANONICAL.fullmatch(value) is not None
 
 
 def utc_day(value: dt.datetime) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from tap_didit.timestamps import parse_timestamp, utc_day
+from tap_didit.timestamps import format_timestamp, is_canonical, parse_timestamp, utc_day
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,17 @@ class Window:
             params["date_from"] = utc_day(self.floor)
         return params
 
+    @cached_property
+    def floor_text(self) -> str | None:
+        """The floor in the canonical format, for comparing canonical timestamps as text."""
+        return None if self.floor is None else format_timestamp(self.floor)
+
     def contains(self, timestamp: str | None) -> bool:
         """True when the record is at or after the floor (records without time count)."""
         if self.floor is None or not timestamp:
             return True
+        if is_canonical(timestamp):
+            return timestamp >= self.floor_text  # type: ignore[operator]
         return parse_timestamp(timestamp) >= self.floor
 
     def page_is_past_floor(self, key: str):

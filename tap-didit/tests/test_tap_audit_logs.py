@@ -35,6 +35,7 @@ def console_config(didit, **overrides):
         "organization_id": ORG,
         "console_email": CONSOLE_EMAIL,
         "console_password": CONSOLE_PASSWORD,
+        "audit_logs_page_size": 10,
         **overrides,
     }
     return didit.config(**{k: v for k, v in settings.items() if v is not None})

@@ -78,6 +78,11 @@ class AuditLogsStream(NewestFirstStream):
         """Our field name -> the API's, from `audit_logs_field_aliases`."""
         return {k: str(v) for k, v in (self.config.get("audit_logs_field_aliases") or {}).items()}
 
+    @cached_property
+    def field_sources(self) -> list[tuple[str, str]]:
+        """(our name, the API's name) for every assumed field."""
+        return [(field, self.aliases.get(field, field)) for field in FIELDS]
+
     @property
     def source_timestamp_key(self) -> str:
         """The API's name for `timestamp`."""
@@ -85,7 +90,10 @@ class AuditLogsStream(NewestFirstStream):
 
     def first_page_params(self, context: Context | None) -> dict[str, Any]:
         """Cursor style sends only `limit`; offset style starts at `offset=0`."""
-        params = super().first_page_params(context)
+        params = {
+            **super().first_page_params(context),
+            "limit": self.config["audit_logs_page_size"],
+        }
         if self.config["audit_logs_pagination"] == "offset":
             params["offset"] = 0
         return params
@@ -105,7 +113,6 @@ class AuditLogsStream(NewestFirstStream):
             row.get(self.source_timestamp_key)
         ):
             return None
-        raw = dict(row)
-        mapped = {field: raw.get(self.aliases.get(field, field)) for field in FIELDS}
-        mapped["raw"] = raw
+        mapped = {field: row.get(source) for field, source in self.field_sources}
+        mapped["raw"] = row
         return super(NewestFirstStream, self).post_process(mapped, context)
