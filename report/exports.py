@@ -3,35 +3,42 @@
 from __future__ import annotations
 
 import csv
-import json
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from report.formatting import raw
 from report.period import Period
 from report.warehouse import MartData
 
 
-def json_value(value: Any) -> Any:
-    """Mart values as JSON: timestamps in ISO 8601 UTC, decimals as numbers, ids as text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+def _json_default(value: Any) -> Any:
+    """What orjson does not encode itself: decimals as numbers, anything else as text."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, datetime | date):
-        return raw(value)
-    if isinstance(value, list | tuple):
-        return [json_value(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): json_value(item) for key, item in value.items()}
     return str(value)
+
+
+def to_json(document: Any) -> bytes:
+    """JSON with timestamps in ISO 8601 (RFC 3339), dates as YYYY-MM-DD, decimals as numbers."""
+    return orjson.dumps(
+        document,
+        default=_json_default,
+        option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC,
+    )
+
+
+def to_json_line(value: Any) -> str:
+    return orjson.dumps(
+        value, default=_json_default, option=orjson.OPT_SORT_KEYS | orjson.OPT_NAIVE_UTC
+    ).decode()
 
 
 def csv_value(value: Any) -> str:
     if isinstance(value, list | tuple | dict):
-        return json.dumps(json_value(value), sort_keys=True, ensure_ascii=False)
+        return to_json_line(value)
     return raw(value)
 
 
@@ -55,9 +62,7 @@ def write_exports(folder: Path, data: MartData, period: Period) -> list[Path]:
         "problem": data.problem or None,
         "columns": data.columns,
         "row_count": len(data.rows),
-        "rows": [{c: json_value(row.get(c)) for c in data.columns} for row in data.rows],
+        "rows": [{c: row.get(c) for c in data.columns} for row in data.rows],
     }
-    json_path.write_text(
-        json.dumps(document, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    json_path.write_bytes(to_json(document) + b"\n")
     return [csv_path, json_path]

@@ -63,6 +63,8 @@ def number(value: Decimal | float | int) -> str:
 
 def raw(value: Any) -> str:
     """The exact value, for data attributes and machine checks (no rounding, no separators)."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
