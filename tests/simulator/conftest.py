@@ -19,7 +19,7 @@ from simulator.world import generate_world
 
 END = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
 DAYS = 60
-CALLS_PER_DAY = 150
+CALLS_PER_DAY = 250
 LOGIN = {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD}
 
 

@@ -63,3 +63,13 @@ def walk(client: Client, url: str, headers: dict | None = KEY) -> list[dict]:
         out.extend(page["results"])
         url = page["next"]
     return out
+
+
+class FakeClock:
+    """A clock the tests move by hand (no sleeping, no timed assertions)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
