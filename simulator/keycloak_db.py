@@ -34,20 +34,24 @@ def _columns(path: Path) -> tuple[list[str], list[dict]]:
 
 def _upsert(table: str, cols: list[str]) -> sql.Composed:
     keys = KEYS[table]
-    target = sql.SQL(", ").join(map(sql.Identifier, keys))
-    names = sql.SQL(", ").join(map(sql.Identifier, cols))
-    base = sql.SQL("INSERT INTO public.{t} ({c}) SELECT {c} FROM pg_temp.{s} ON CONFLICT ({k}) ")
     if table in APPEND_ONLY:
-        tail = sql.SQL("DO NOTHING")
+        action = sql.SQL("DO NOTHING")
     else:
         sets = sql.SQL(", ").join(
             sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in cols if c not in keys
         )
-        tail = sql.SQL("DO UPDATE SET {s} WHERE ({t2}.*) IS DISTINCT FROM (EXCLUDED.*)").format(
-            s=sets, t2=sql.Identifier(table)
+        action = sql.SQL("DO UPDATE SET {} WHERE ({}.*) IS DISTINCT FROM (EXCLUDED.*)").format(
+            sets, sql.Identifier(table)
         )
-    return (base + tail).format(
-        t=sql.Identifier(table), c=names, s=sql.Identifier(f"_{table}"), k=target
+    names = sql.SQL(", ").join(map(sql.Identifier, cols))
+    return sql.SQL(
+        "INSERT INTO public.{t} ({c}) SELECT {c} FROM pg_temp.{s} ON CONFLICT ({k}) {a}"
+    ).format(
+        t=sql.Identifier(table),
+        c=names,
+        s=sql.Identifier(f"_{table}"),
+        k=sql.SQL(", ").join(map(sql.Identifier, keys)),
+        a=action,
     )
 
 

@@ -1,0 +1,100 @@
+"""Loading the Keycloak tables into a real PostgreSQL: Keycloak's DDL, idempotent re-runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import CALLS_PER_DAY, DAYS, END
+
+from pipeline.postgres import EmbeddedPostgres, ensure_database
+from pipeline.settings import ROOT
+from simulator.keycloak_db import load_keycloak
+from simulator.keycloak_gen import TABLES
+from simulator.world import generate_world
+
+PORT = 55440  # our own server: never the demo's 55432 or the pipeline tests' 55460
+
+
+@pytest.fixture(scope="module")
+def conninfo() -> Iterator[str]:
+    server = EmbeddedPostgres(ROOT / "var" / "simtest-pg", PORT)
+    server.start()
+    admin = f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS keycloak_simtest")
+    ensure_database(admin, "keycloak_simtest")
+    yield f"host=127.0.0.1 port={PORT} user=postgres dbname=keycloak_simtest"
+    server.stop()
+
+
+def _file_rows(world: Path, table: str) -> int:
+    return len((world / "keycloak" / f"{table}.jsonl").read_bytes().splitlines())
+
+
+def _db_rows(conninfo: str, table: str) -> int:
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute(f"SELECT count(*) FROM public.{table}").fetchone()[0]  # noqa: S608
+
+
+def test_first_load_creates_the_tables_and_inserts_every_row(conninfo, world):
+    changed = load_keycloak(conninfo, world / "keycloak")
+    for table in TABLES:
+        assert changed[table] == _file_rows(world, table) == _db_rows(conninfo, table), table
+
+
+def test_a_second_load_of_the_same_files_changes_nothing(conninfo, world):
+    load_keycloak(conninfo, world / "keycloak")
+    assert set(load_keycloak(conninfo, world / "keycloak").values()) == {0}
+
+
+def test_columns_are_keycloaks_own(conninfo, world):
+    load_keycloak(conninfo, world / "keycloak")
+    with psycopg.connect(conninfo) as conn:
+        cols = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'event_entity' ORDER BY ordinal_position"
+        ).fetchall()
+    assert cols == [
+        ("id", "character varying"),
+        ("client_id", "character varying"),
+        ("details_json", "character varying"),
+        ("error", "character varying"),
+        ("ip_address", "character varying"),
+        ("realm_id", "character varying"),
+        ("session_id", "character varying"),
+        ("event_time", "bigint"),
+        ("type", "character varying"),
+        ("user_id", "character varying"),
+        ("details_json_long_value", "text"),
+    ]
+
+
+def test_a_later_world_adds_only_new_events_and_updates_changed_users(conninfo, world, tmp_path):
+    load_keycloak(conninfo, world / "keycloak")
+    later = tmp_path / "later"
+    generate_world(
+        later,
+        seed=7,
+        days=DAYS,
+        api_calls_per_day=CALLS_PER_DAY,
+        end=END + timedelta(days=2),
+        start=(END - timedelta(days=DAYS)).date(),
+    )
+    changed = load_keycloak(conninfo, later / "keycloak")
+    new_events = _file_rows(later, "event_entity") - _file_rows(world, "event_entity")
+    assert changed["event_entity"] == new_events > 0
+    assert _db_rows(conninfo, "event_entity") == _file_rows(later, "event_entity")
+    users = [json.loads(x) for x in (later / "keycloak/user_entity.jsonl").read_text().split()]
+    with psycopg.connect(conninfo) as conn:
+        enabled = dict(conn.execute("SELECT id, enabled FROM public.user_entity").fetchall())
+    assert enabled == {u["id"]: u["enabled"] for u in users}
+
+
+def test_a_missing_folder_is_a_clear_error(conninfo, tmp_path):
+    with pytest.raises(FileNotFoundError, match="didit-simulator generate"):
+        load_keycloak(conninfo, tmp_path / "nowhere")
