@@ -24,6 +24,7 @@ from simulator.schedule import (
     Schedule,
     Window,
 )
+from simulator.wazuh_gen import NORMAL_MAX_GAP_MINUTES
 
 AUTH = "mart_nis2_auth_failure_detections"
 INCIDENTS = "mart_nis2_incident_register"
@@ -240,7 +241,7 @@ def build_ground_truth(
                 "last_alert_before": facts.get("gap_last_before"),
                 "first_alert_after": facts.get("gap_first_after"),
                 "incident_id": inc["log_gap"].incident_id,
-                "normal_max_gap_minutes": 40,
+                "normal_max_gap_minutes": NORMAL_MAX_GAP_MINUTES,
             },
             [
                 _exp(GAPS, {"source_system": "wazuh", "asset_id": SILENT_AGENT}),

@@ -82,7 +82,7 @@ def build_schedule(start: date, days: int) -> Schedule:
     bf = _at(start, 0.20, days, 2, 14)
     spray = _at(start, 0.33, days, 13, 5)
     bulk = _at(start, 0.45, days, 16, 5)
-    misuse = _at(start, 0.62, days, 2, 40)
+    misuse = _at(start, 0.38, days, 2, 40)  # early enough for its final report
     gap = _at(start, 0.72, days, 1, 0)
     outage = _at(start, (days - 12) / days, days, 9, 10)
     last = start + timedelta(days=days - 1)

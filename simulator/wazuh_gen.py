@@ -135,6 +135,7 @@ _MITRE_TACTIC = {
     "T1098": "Persistence",
 }
 CRON_EVERY_MS = 30 * 60_000  # cron sessions open every half hour on every Linux host
+NORMAL_MAX_GAP_MINUTES = 45  # 30 +/- 5 min apart, first of a day within 10 min of midnight
 
 
 def wazuh_ts(ms: int) -> str:
@@ -211,7 +212,7 @@ def _cron(alerts: Alerts, rng: random.Random, d: date, sched: Schedule) -> None:
     base = to_epoch_ms(day_start(d))
     gap = (to_epoch_ms(sched.log_gap.start), to_epoch_ms(sched.log_gap.end))
     for agent in ("kc-01", "api-gw-01", "bastion-01"):
-        t = base + rng.randrange(0, CRON_EVERY_MS)
+        t = base + rng.randrange(0, 10 * 60_000)
         while t < base + 86_400_000:
             if not (agent == SILENT_AGENT and gap[0] <= t < gap[1]):
                 pid = rng.randrange(1000, 65000)

@@ -1,0 +1,306 @@
+"""The manifest's promises hold in the generated data, in every source they name."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import sqlite3
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+MARTS = {
+    "mart_nis2_incident_register",
+    "mart_nis2_significance_assessment",
+    "mart_nis2_recurring_incident_check",
+    "mart_nis2_reporting_deadlines",
+    "mart_nis2_auth_failure_detections",
+    "mart_nis2_privileged_activity",
+    "mart_nis2_access_review_status",
+    "mart_nis2_access_anomalies",
+    "mart_nis2_api_activity_daily",
+    "mart_nis2_log_ingestion_gaps",
+}
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00").replace("+0000", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def data(world: Path) -> dict:
+    conn = sqlite3.connect(world / "didit" / "didit.sqlite")
+    audit = [json.loads(b) for (b,) in conn.execute("SELECT body FROM audit_log")]
+    reviews = [json.loads(b) for (b,) in conn.execute("SELECT body FROM reviews")]
+    deliveries = [json.loads(b) for (b,) in conn.execute("SELECT body FROM deliveries")]
+    conn.close()
+    kc = {
+        t: [json.loads(x) for x in (world / f"keycloak/{t}.jsonl").read_text().split("\n") if x]
+        for t in ("event_entity", "admin_event_entity", "user_entity", "user_attribute")
+    }
+    alerts = [json.loads(x) for x in (world / "wazuh/alerts.json").read_text().split("\n") if x]
+    with (world / "incidents/incident_register.csv").open() as fh:
+        incidents = {r["incident_id"]: r for r in csv.DictReader(fh)}
+    return {
+        "audit": audit,
+        "reviews": reviews,
+        "deliveries": deliveries,
+        "kc": kc,
+        "alerts": alerts,
+        "incidents": incidents,
+    }
+
+
+def scenario(truth: dict, sid: str) -> dict:
+    return next(s for s in truth["scenarios"] if s["id"] == sid)
+
+
+def within(when: datetime, window: dict, slack: timedelta = timedelta(0)) -> bool:
+    return ts(window["start"]) - slack <= when <= ts(window["end"]) + slack
+
+
+def kc_time(event: dict) -> datetime:
+    return datetime.fromtimestamp(event["event_time"] / 1000, tz=ts("2026-01-01T00:00:00Z").tzinfo)
+
+
+def test_manifest_lists_every_scenario_with_marts_from_the_reference(ground_truth):
+    ids = {s["id"] for s in ground_truth["scenarios"]}
+    assert ids == {
+        "brute_force",
+        "password_spray",
+        "bulk_read",
+        "api_key_new_country",
+        "unapproved_role_grant",
+        "leaver_access_active",
+        "webhook_outage",
+        "log_source_silent",
+        "significant_incident_late_notification",
+        "recurring_incidents",
+        "planned_maintenance",
+    }
+    for s in ground_truth["scenarios"]:
+        assert s["expect"], s["id"]
+        for e in s["expect"]:
+            assert e["mart"] in MARTS
+            assert ("min_rows" in e) != ("max_rows" in e)
+    assert ground_truth["clean_periods"]
+
+
+def test_counts_are_the_rows_each_source_really_has(ground_truth, data, world, client):
+    counts = ground_truth["counts"]
+    assert counts["wazuh.alerts"] == len(data["alerts"])
+    assert counts["didit.audit_logs"] == len(data["audit"])
+    assert counts["didit.session_reviews"] == len(data["reviews"])
+    for table, rows in data["kc"].items():
+        assert counts[f"keycloak.{table}"] == len(rows)
+    assert counts["incidents.incident_register"] == len(data["incidents"])
+    assert counts["didit.sessions_user"] == client.get("/v3/sessions/?limit=1").json()["count"]
+    served = sum(
+        len(_all(client, f"/v3/webhook/destinations/{d['uuid']}/deliveries/"))
+        for d in client.get("/v3/webhook/destinations/").json()
+    )
+    assert counts["didit.webhook_deliveries"] == served
+
+
+def _all(client, url):
+    from sim_client import walk
+
+    return walk(client, url + "?limit=100")
+
+
+def test_brute_force_is_visible_in_keycloak_didit_and_wazuh(ground_truth, data):
+    s = scenario(ground_truth, "brute_force")
+    ids, win = s["identifiers"], s["window"]
+    fails = [
+        e
+        for e in data["kc"]["event_entity"]
+        if e["type"] == "LOGIN_ERROR"
+        and e["user_id"] == ids["keycloak_user_id"]
+        and e["ip_address"] == ids["src_ip"]
+    ]
+    assert len(fails) >= 10
+    assert all(within(kc_time(e), win, timedelta(minutes=5)) for e in fails)
+    assert any(
+        e["type"] == "USER_DISABLED_BY_TEMPORARY_LOCKOUT"
+        and e["user_id"] == ids["keycloak_user_id"]
+        for e in data["kc"]["event_entity"]
+    )
+    console = [
+        a
+        for a in data["audit"]
+        if a["ip_address"] == ids["src_ip"] and a["request_body"]["email"] == ids["user_email"]
+    ]
+    assert len(console) >= 10
+    assert {a["status_code"] for a in console} <= {401, 429}
+    siem = [
+        a
+        for a in data["alerts"]
+        if a["rule"]["id"] == ids["wazuh_rule_id"] and a["data"]["srcip"] == ids["src_ip"]
+    ]
+    assert siem
+    linked = data["incidents"][ids["incident_id"]]["linked_alert_ids"].split(";")
+    assert set(linked) == {a["id"] for a in siem}
+
+
+def test_password_spray_hits_many_users_from_one_address_then_one_succeeds(ground_truth, data):
+    ids = scenario(ground_truth, "password_spray")["identifiers"]
+    events = [e for e in data["kc"]["event_entity"] if e["ip_address"] == ids["src_ip"]]
+    users = {
+        json.loads(e["details_json"])["username"] for e in events if e["type"] == "LOGIN_ERROR"
+    }
+    assert len(users) >= 15
+    assert [e["user_id"] for e in events if e["type"] == "LOGIN"] == [
+        ids["compromised_keycloak_user_id"]
+    ]
+    rules = {a["rule"]["id"] for a in data["alerts"] if a["data"].get("srcip") == ids["src_ip"]}
+    assert set(ids["wazuh_rule_ids"]) <= rules
+    emails = {a["request_body"]["email"] for a in data["audit"] if a["ip_address"] == ids["src_ip"]}
+    assert len(emails) >= 10
+
+
+def test_bulk_read_is_far_above_any_other_day_of_detail_views(ground_truth, data):
+    s = scenario(ground_truth, "bulk_read")
+    ids = s["identifiers"]
+    views = [
+        r for r in data["reviews"] if (r["metadata"] or {}).get("system_event") == "DETAIL_VIEWED"
+    ]
+    planted = [
+        r
+        for r in views
+        if r["actor_email"] == ids["user_email"]
+        and within(ts(r["created_at"]), s["window"], timedelta(minutes=1))
+    ]
+    assert len(planted) == ids["sessions_viewed"] >= 50
+    per_day = Counter((r["actor_email"], r["created_at"][:10]) for r in views if r not in planted)
+    assert max(per_day.values()) * 5 < len(planted)
+
+
+def test_the_api_key_is_used_from_a_new_country_only_at_night(ground_truth, data):
+    s = scenario(ground_truth, "api_key_new_country")
+    ids = s["identifiers"]
+    mine = [a for a in data["audit"] if a["api_key_name"] == ids["api_key_name"]]
+    foreign = [a for a in mine if a["country"] == ids["country"]]
+    first_foreign = min(ts(a["timestamp"]) for a in foreign)
+    assert within(first_foreign, s["window"])
+    assert first_foreign.hour < 6
+    assert {a["country"] for a in mine if ts(a["timestamp"]) < first_foreign} == {"DE"}
+    assert {a["ip_address"] for a in foreign} == {ids["src_ip"]}
+
+
+def test_only_the_planted_role_grant_lacks_an_approval_ticket(ground_truth, data):
+    ids = scenario(ground_truth, "unapproved_role_grant")["identifiers"]
+    grants = [
+        e
+        for e in data["kc"]["admin_event_entity"]
+        if e["resource_type"] == "REALM_ROLE_MAPPING" and e["operation_type"] == "CREATE"
+    ]
+    unapproved = [e for e in grants if not e["details_json"]]
+    assert [e["resource_path"] for e in unapproved] == [
+        f"users/{ids['target_keycloak_user_id']}/role-mappings/realm"
+    ]
+    assert all(
+        json.loads(e["details_json"])["approval_ticket_id"] for e in grants if e not in unapproved
+    )
+    role = json.loads(unapproved[0]["representation"])[0]["name"]
+    assert role == ids["role"]
+    assert any(
+        a["path"].endswith("/members/") is False
+        and a["method"] == "PATCH"
+        and a["request_body"] == {"role": "Admin"}
+        for a in data["audit"]
+    )
+
+
+def test_the_leaver_stays_enabled_and_keeps_signing_in(ground_truth, data):
+    ids = scenario(ground_truth, "leaver_access_active")["identifiers"]
+    attrs = {(a["user_id"], a["name"]): a["value"] for a in data["kc"]["user_attribute"]}
+    assert attrs[(ids["keycloak_user_id"], "employment_end_date")] == ids["employment_end_date"]
+    users = {u["id"]: u for u in data["kc"]["user_entity"]}
+    assert users[ids["keycloak_user_id"]]["enabled"] is True
+    assert users[ids["proper_leaver_keycloak_user_id"]]["enabled"] is False
+    left = ts(ids["employment_end_date"] + "T23:59:59Z")
+    logins = [e for e in data["kc"]["event_entity"] if e["type"] == "LOGIN"]
+    assert any(e["user_id"] == ids["keycloak_user_id"] and kc_time(e) > left for e in logins)
+    proper_end = ts(
+        attrs[(ids["proper_leaver_keycloak_user_id"], "employment_end_date")] + "T23:59:59Z"
+    )
+    assert not any(
+        e["user_id"] == ids["proper_leaver_keycloak_user_id"] and kc_time(e) > proper_end
+        for e in logins
+    )
+    assert any(a["actor"] == ids["user_email"] and ts(a["timestamp"]) > left for a in data["audit"])
+
+
+def test_the_silent_log_source_has_one_long_gap_and_otherwise_short_ones(ground_truth, data):
+    s = scenario(ground_truth, "log_source_silent")
+    ids = s["identifiers"]
+    stamps = sorted(
+        ts(a["timestamp"]) for a in data["alerts"] if a["agent"]["name"] == ids["agent"]
+    )
+    gaps = sorted(((b - a), a) for a, b in itertools.pairwise(stamps))
+    longest, started = gaps[-1]
+    assert longest >= timedelta(hours=7)
+    assert started == ts(ids["last_alert_before"])
+    assert gaps[-2][0] <= timedelta(minutes=ids["normal_max_gap_minutes"])
+    assert any(
+        a["rule"]["id"] == "504" and within(ts(a["timestamp"]), s["window"]) for a in data["alerts"]
+    )
+
+
+def test_webhook_failures_happen_only_during_the_outage(ground_truth, data):
+    s = scenario(ground_truth, "webhook_outage")
+    failed = [d for d in data["deliveries"] if d["http_status"] != 200]
+    assert failed
+    assert all(within(ts(d["created_at"]), s["window"], timedelta(minutes=10)) for d in failed)
+    assert {d["attempt"] for d in failed} == {1, 2, 3}
+
+
+def test_the_significant_incident_is_late_only_for_the_72_hour_notification(ground_truth, data):
+    ids = scenario(ground_truth, "significant_incident_late_notification")["identifiers"]
+    row = data["incidents"][ids["incident_id"]]
+    aware = ts(row["aware_at"])
+    assert aware == ts(ids["aware_at"])
+    assert ts(row["early_warning_submitted_at"]) - aware <= timedelta(hours=24)
+    assert ts(row["notification_submitted_at"]) - aware > timedelta(hours=72)
+    assert int(row["estimated_direct_loss_eur"]) > ids["fin_threshold_eur"]
+    assert row["suspected_malicious"] == "yes"
+    assert row["cia_compromised"] == "true"
+
+
+def test_recurring_incidents_meet_art_4_only_together(ground_truth, data):
+    ids = scenario(ground_truth, "recurring_incidents")["identifiers"]
+    rows = [data["incidents"][i] for i in ids["incident_ids"]]
+    losses = [int(r["estimated_direct_loss_eur"]) for r in rows]
+    assert {r["root_cause_key"] for r in rows} == {ids["root_cause_key"]}
+    assert all(x < 500_000 for x in losses)
+    assert sum(losses) == ids["sum_direct_loss_eur"] > 500_000
+    detected = [ts(r["detected_at"]) for r in rows]
+    assert max(detected) - min(detected) < timedelta(days=182)
+    other = [
+        int(r["estimated_direct_loss_eur"])
+        for r in data["incidents"].values()
+        if r["root_cause_key"] == "RC-CREDENTIAL-ATTACK"
+    ]
+    assert len(other) >= 2
+    assert sum(other) < 500_000
+
+
+def test_clean_periods_hold_no_auth_bursts_new_countries_or_gaps(ground_truth, data):
+    for period in ground_truth["clean_periods"]:
+        fails = Counter(
+            (e["user_id"], kc_time(e).date())
+            for e in data["kc"]["event_entity"]
+            if e["type"] == "LOGIN_ERROR" and within(kc_time(e), period)
+        )
+        assert max(fails.values(), default=0) <= 1
+        countries = {a["country"] for a in data["audit"] if within(ts(a["timestamp"]), period)}
+        assert countries <= {"DE", "ES", "SE", "IT", "IE", None}
+        stamps = sorted(
+            ts(a["timestamp"])
+            for a in data["alerts"]
+            if a["agent"]["name"] == "kc-01" and within(ts(a["timestamp"]), period)
+        )
+        assert max(b - a for a, b in itertools.pairwise(stamps)) < timedelta(hours=1)
