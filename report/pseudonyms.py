@@ -50,7 +50,19 @@ PERSON_COLUMNS = frozenset(
 )
 # Columns that hold an IP address or prefix.
 IP_COLUMNS = frozenset(
-    {"ip", "ip_address", "ip_prefix", "src_ip", "src_ip_prefix", "srcip", "source_ip", "agent_ip"}
+    {
+        "agent_ip",
+        "ip",
+        "ip_address",
+        "ip_key",
+        "ip_prefix",
+        "ip_prefix_key",
+        "source_ip",
+        "src_ip",
+        "src_ip_key",
+        "src_ip_prefix",
+        "srcip",
+    }
 )
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

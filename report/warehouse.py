@@ -166,7 +166,9 @@ def _cut(
 
 
 def _names(columns: list[str]) -> str:
-    return "".join([columns[0], *(f" (else {c})" for c in columns[1:])]) if columns else ""
+    if len(columns) < 2:
+        return "".join(columns)
+    return f"{columns[0]} (else {', else '.join(columns[1:])})"
 
 
 def _coalesce(row: Row, columns: list[str]) -> Any:

@@ -61,6 +61,7 @@ class Metric:
     previous: Any = None
     note: str = ""
     bad_when_positive: bool = False
+    column: str | None = None  # the mart column it needs; see `applicable`
 
     @property
     def text(self) -> str:
@@ -168,6 +169,14 @@ def available(data: MartData) -> bool:
 def row_count(rows: list[Row] | None, data: MartData) -> int | None:
     """len(rows), or None when the mart could not be read: 'no data' is not zero."""
     return len(rows) if rows is not None and available(data) else None
+
+
+def applicable(data: MartData, metrics: list[Metric]) -> list[Metric]:
+    """Drop figures whose column this mart does not have (it measures something else); when
+    the mart itself is missing, keep them all so each shows 'no data'."""
+    if not data.columns:
+        return metrics
+    return [m for m in metrics if m.column is None or m.column in data.columns]
 
 
 def count_where(data: MartData, column: str, wanted: Any = True) -> int | None:

@@ -14,7 +14,7 @@ from report.sections.base import (
     Metric,
     PackContext,
     Section,
-    count_positive,
+    applicable,
     count_where,
     first_column,
     no_data,
@@ -68,7 +68,9 @@ def _auth_failures(context: PackContext) -> Block:
                 sorted(data.rows, key=lambda r: -(r.get("failures") or 0)),
                 (
                     "detection_type",
+                    "source_system",
                     "principal_key",
+                    "src_ip_key",
                     "src_ip_prefix",
                     "application",
                     "window_start",
@@ -79,6 +81,7 @@ def _auth_failures(context: PackContext) -> Block:
                     "lockouts",
                     "threshold_used",
                     "alert_raised_in_siem",
+                    "siem_alert_id",
                     "incident_id",
                 ),
             )
@@ -141,6 +144,7 @@ def _privileged(context: PackContext) -> Block:
                 flagged,
                 (
                     "event_ts",
+                    "source_system",
                     "event_class",
                     "actor_key",
                     "target_principal_key",
@@ -174,26 +178,30 @@ def _access_reviews(context: PackContext) -> Block:
         "access-reviews",
         "Access reviews (Annex 11.2.3, 11.3.3, 11.5.4)",
         "Current state of every entitlement's review, leavers and shared identities.",
-        metrics=[
-            Metric("entitlements", "Entitlements under review", row_count(data.rows, data)),
-            Metric(
-                "reviews_overdue",
-                "Reviews overdue",
-                count_where(data, "review_overdue"),
-                bad_when_positive=True,
-            ),
-            Metric(
-                "leavers_with_access",
-                "Leavers with active access",
-                count_where(data, "leaver_access_active"),
-                bad_when_positive=True,
-            ),
-            Metric(
-                "dormant",
-                "Dormant entitlements (any dormant days)",
-                count_positive(data, "dormant_days"),
-            ),
-        ],
+        metrics=applicable(
+            data,
+            [
+                Metric("entitlements", "Entitlements under review", row_count(data.rows, data)),
+                Metric(
+                    "reviews_overdue",
+                    "Reviews overdue",
+                    count_where(data, "review_overdue"),
+                    bad_when_positive=True,
+                ),
+                Metric(
+                    "leavers_with_access",
+                    "Leavers with active access",
+                    count_where(data, "leaver_access_active"),
+                    bad_when_positive=True,
+                ),
+                Metric(
+                    "dormant",
+                    "Dormant entitlements",
+                    count_where(data, "is_dormant"),
+                    column="is_dormant",
+                ),
+            ],
+        ),
         tables=[
             table(
                 "access-review-problems",
@@ -211,6 +219,7 @@ def _access_reviews(context: PackContext) -> Block:
                     "leaver_access_active",
                     "days_leaver_to_revoke",
                     "dormant_days",
+                    "is_dormant",
                     "is_shared_identity",
                 ),
                 css=status_css,
@@ -228,36 +237,55 @@ def _identity_assurance(context: PackContext) -> Block:
         for r in data.rows
         if r.get("verified_before_creation") is False
         or r.get("verified_before_privilege") is False
+        or r.get("linked_to_single_person") is False
         or (r.get("resets_without_verification") or 0) > 0
     ]
     return Block(
         "identity-assurance",
         "Identity verification evidence from Didit (Annex 10.2.2(b), 11.5.2, 11.6.2)",
-        "Whether each identity was verified (Didit KYC) before its account was created, before "
-        "privileges were granted and before credentials were reset.",
-        metrics=[
-            Metric("identities", "Identities", row_count(data.rows, data)),
-            Metric(
-                "not_verified_before_creation",
-                "Not verified before account creation",
-                count_where(data, "verified_before_creation", False),
-                bad_when_positive=True,
-            ),
-            Metric(
-                "not_verified_before_privilege",
-                "Not verified before privilege",
-                count_where(data, "verified_before_privilege", False),
-                bad_when_positive=True,
-            ),
-            Metric(
-                "resets_without_verification",
-                "Credential resets without verification",
-                total(data.rows, "resets_without_verification")
-                if "resets_without_verification" in data.columns
-                else None,
-                bad_when_positive=True,
-            ),
-        ],
+        "Whether each identity was verified with Didit before its account was created, before "
+        "privileges were granted and before credentials were reset, and whether it is linked "
+        "to a single person.",
+        metrics=applicable(
+            data,
+            [
+                Metric("identities", "Identities", row_count(data.rows, data)),
+                Metric(
+                    "not_verified_before_creation",
+                    "Not verified before account creation",
+                    count_where(data, "verified_before_creation", False),
+                    bad_when_positive=True,
+                    column="verified_before_creation",
+                ),
+                Metric(
+                    "not_verified_before_privilege",
+                    "Not verified before privilege",
+                    count_where(data, "verified_before_privilege", False),
+                    bad_when_positive=True,
+                    column="verified_before_privilege",
+                ),
+                Metric(
+                    "resets_without_verification",
+                    "Credential resets without verification",
+                    total(data.rows, "resets_without_verification"),
+                    bad_when_positive=True,
+                    column="resets_without_verification",
+                ),
+                Metric(
+                    "not_single_person",
+                    "Identities linked to more than one person",
+                    count_where(data, "linked_to_single_person", False),
+                    bad_when_positive=True,
+                    column="linked_to_single_person",
+                ),
+                Metric(
+                    "manual_overrides",
+                    "Manual verification-status overrides",
+                    total(data.rows, "manual_status_overrides"),
+                    column="manual_status_overrides",
+                ),
+            ],
+        ),
         tables=[
             table(
                 "identity-exceptions",
@@ -266,6 +294,7 @@ def _identity_assurance(context: PackContext) -> Block:
                 exceptions,
                 (
                     "identity_key",
+                    "user_status",
                     "created_at",
                     "first_verified_at",
                     "verification_level",
@@ -274,6 +303,7 @@ def _identity_assurance(context: PackContext) -> Block:
                     "verified_before_privilege",
                     "credential_resets",
                     "resets_without_verification",
+                    "manual_status_overrides",
                     "linked_to_single_person",
                 ),
                 empty_text="Every identity was verified in time.",
@@ -308,6 +338,7 @@ def _anomalies(context: PackContext) -> Block:
                 (
                     "event_ts",
                     "principal_key",
+                    "ip_prefix_key",
                     "ip_prefix",
                     "country",
                     "is_off_hours",
@@ -388,6 +419,7 @@ def _api_activity(context: PackContext) -> Block:
                 (
                     day_column or "day",
                     "application",
+                    "http_method",
                     "method",
                     "status_class",
                     "requests",

@@ -23,7 +23,7 @@ from report.sections.base import (
 
 def _coverage(context: PackContext) -> Block:
     data = context.marts["mart_nis2_log_source_coverage"]
-    source_column = first_column(data, "source_system", "asset_id", "log_type")
+    source_column = first_column(data, "asset_id", "source_system", "log_type")
     per_source: dict[str, list[bool]] = defaultdict(list)
     if source_column and "covered" in data.columns:
         for row in data.rows:

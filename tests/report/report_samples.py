@@ -3,7 +3,7 @@ for unit tests of the renderer. October 2026 is the period under test."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -100,38 +100,37 @@ SIGNIFICANCE = [
 
 DEADLINES = [
     {
+        "deadline_id": f"INC-2026-014:NIS2_ART23:{stage}",
         "incident_id": "INC-2026-014",
-        "regime": "NIS2",
-        "stage": "early_warning",
-        "anchor_at": ts(3, 10),
-        "due_at": ts(4, 10),
-        "submitted_at": ts(4, 2),
-        "submission_ref": "CSIRT-EW-77",
-        "status": "met",
-        "hours_late": None,
-    },
+        "regime": "NIS2_ART23",
+        "stage": stage,
+        "anchor_at": anchor,
+        "due_at": due,
+        "submitted_at": filed,
+        "status": status,
+        "hours_late": late,
+        "is_significant": True,
+    }
+    for stage, anchor, due, filed, status, late in (
+        ("early_warning", ts(3, 10), ts(4, 10), ts(4, 2), "met", None),
+        ("notification", ts(3, 10), ts(6, 10), ts(7, 9), "breached", Decimal("23.00")),
+        ("final", ts(7, 9), ts(7, 9, month=11), None, "open_ok", None),
+        ("progress", ts(7, 9, month=11), ts(7, 9, month=11), None, "not_required", None),
+    )
+] + [
     {
-        "incident_id": "INC-2026-014",
-        "regime": "NIS2",
-        "stage": "notification",
-        "anchor_at": ts(3, 10),
-        "due_at": ts(6, 10),
-        "submitted_at": ts(7, 9),
-        "submission_ref": "CSIRT-N-77",
-        "status": "breached",
-        "hours_late": Decimal("23.0"),
-    },
-    {
-        "incident_id": "INC-2026-014",
-        "regime": "NIS2",
-        "stage": "final",
-        "anchor_at": ts(7, 9),
-        "due_at": ts(7, 9, month=11),
+        "deadline_id": f"INC-2026-015:NIS2_ART23:{stage}",
+        "incident_id": "INC-2026-015",
+        "regime": "NIS2_ART23",
+        "stage": stage,
+        "anchor_at": ts(20, 9),
+        "due_at": ts(21, 9),
         "submitted_at": None,
-        "submission_ref": None,
-        "status": "open_ok",
+        "status": "not_required",
         "hours_late": None,
-    },
+        "is_significant": False,
+    }
+    for stage in ("early_warning", "notification", "final", "progress")
 ]
 
 CONTROL_MATRIX = [
@@ -180,73 +179,82 @@ CONTROL_MATRIX = [
 
 MONTHLY = [
     {
-        "month": date(2026, 10, 1),
-        "legal_entity": "Example Org",
-        "incidents_total": 2,
-        "significant_incidents": 1,
-        "stages_breached": 1,
-        "mfa_coverage_pct": Decimal("97.5"),
+        "report_id": f"simulated-org:{month}",
+        "month": month,
+        "entity_id": "simulated-org",
+        "incidents_total": total,
+        "significant_incidents": significant,
+        "stages_breached": breached,
+        "mfa_coverage_pct": mfa,
         "approved_by": "carol.ceo@example.org",
-        "approved_at": None,
-    },
-    {
-        "month": date(2026, 9, 1),
-        "legal_entity": "Example Org",
-        "incidents_total": 4,
-        "significant_incidents": 0,
-        "stages_breached": 0,
-        "mfa_coverage_pct": Decimal("95.0"),
-        "approved_by": "carol.ceo@example.org",
-        "approved_at": ts(5, 9),
-    },
+        "approved_at": approved,
+    }
+    for month, total, significant, breached, mfa, approved in (
+        (date(2026, 10, 1), 2, 1, 1, Decimal("97.5"), None),
+        (date(2026, 9, 1), 4, 0, 0, Decimal("95.0"), ts(5, 9)),
+    )
 ]
 
 AUTH_FAILURES = [
     {
-        "detection_type": "password_spray",
-        "principal_key": None,
-        "src_ip_prefix": "198.51.100.0/24",
-        "application": "console",
-        "window_start": ts(3, 7),
-        "window_end": ts(3, 8),
-        "failures": 140,
-        "distinct_users": 40,
+        "detection_id": f"d{n}",
+        "detection_type": kind,
+        "source_system": system,
+        "principal_key": principal,
+        "src_ip_key": ip,
+        "application": app,
+        "window_start": start,
+        "window_end": start + timedelta(hours=1),
+        "detected_at": start,
+        "failures": failures,
+        "distinct_users": users,
         "distinct_ips": 1,
-        "lockouts": 5,
+        "lockouts": lockouts,
+        "peak_in_window": failures,
         "threshold_used": 3,
-        "alert_raised_in_siem": False,
-        "incident_id": "INC-2026-014",
-    },
-    {
-        "detection_type": "user_bruteforce",
-        "principal_key": "dave@example.org",
-        "src_ip_prefix": "192.0.2.0/24",
-        "application": "api",
-        "window_start": ts(12, 1),
-        "window_end": ts(12, 2),
-        "failures": 12,
-        "distinct_users": 1,
-        "distinct_ips": 1,
-        "lockouts": 3,
-        "threshold_used": 3,
-        "alert_raised_in_siem": True,
-        "incident_id": None,
-    },
-    {
-        "detection_type": "user_bruteforce",
-        "principal_key": "dave@example.org",
-        "src_ip_prefix": "192.0.2.0/24",
-        "application": "api",
-        "window_start": ts(12, 1, month=9),
-        "window_end": ts(12, 2, month=9),
-        "failures": 9,
-        "distinct_users": 1,
-        "distinct_ips": 1,
-        "lockouts": 3,
-        "threshold_used": 3,
-        "alert_raised_in_siem": True,
-        "incident_id": None,
-    },
+        "alert_raised_in_siem": alert is not None,
+        "siem_alert_id": alert,
+    }
+    for n, (kind, system, principal, ip, app, start, failures, users, lockouts, alert) in enumerate(
+        (
+            (
+                "password_spray",
+                "keycloak",
+                None,
+                "198.51.100.23",
+                "console",
+                ts(3, 7),
+                140,
+                40,
+                5,
+                None,
+            ),
+            (
+                "user_bruteforce",
+                "didit",
+                "dave@example.org",
+                "192.0.2.44",
+                "api",
+                ts(12, 1),
+                12,
+                1,
+                3,
+                "1760230000.1",
+            ),
+            (
+                "user_bruteforce",
+                "didit",
+                "dave@example.org",
+                "192.0.2.44",
+                "api",
+                ts(12, 1, month=9),
+                9,
+                1,
+                3,
+                "1757640000.1",
+            ),
+        )
+    )
 ]
 
 PRIVILEGED = [
@@ -280,7 +288,7 @@ API_DAILY = [
     {
         "day": date(2026, 10, d),
         "application": "kyc",
-        "method": "GET",
+        "http_method": "GET",
         "status_class": "2xx",
         "requests": 100 + d,
         "err_4xx": d % 3,
@@ -341,25 +349,31 @@ RETENTION = [
 IDENTITY = [
     {
         "identity_key": "grace@example.org",
+        "user_status": "active",
         "created_at": ts(1, 9),
-        "first_verified_at": ts(2, 9),
-        "verification_level": "kyc",
+        "first_verified_at": ts(2, 12),
+        "verification_level": "verified",
         "verified_before_creation": False,
-        "privileged_granted_at": None,
-        "verified_before_privilege": None,
-        "credential_resets": 1,
-        "resets_without_verification": 1,
+        "verification_sessions": 1,
+        "approved_sessions": 1,
+        "declined_sessions": 0,
+        "manual_status_overrides": 2,
+        "last_override_at": ts(3, 9),
+        "linked_to_single_person": True,
     },
     {
         "identity_key": "heidi@example.org",
+        "user_status": "active",
         "created_at": ts(5, 9),
         "first_verified_at": ts(4, 9),
-        "verification_level": "kyc",
+        "verification_level": "verified",
         "verified_before_creation": True,
-        "privileged_granted_at": None,
-        "verified_before_privilege": None,
-        "credential_resets": 0,
-        "resets_without_verification": 0,
+        "verification_sessions": 1,
+        "approved_sessions": 1,
+        "declined_sessions": 0,
+        "manual_status_overrides": 0,
+        "last_override_at": None,
+        "linked_to_single_person": True,
     },
 ]
 

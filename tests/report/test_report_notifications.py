@@ -31,7 +31,8 @@ def test_each_draft_carries_its_deadline_status(october):
     assert drafts["early_warning"].status == "met"
     assert drafts["notification"].status == "breached"
     assert drafts["final"].status == "open_ok"
-    assert "CSIRT-N-77" in drafts["notification"].as_markdown()
+    assert "- Due: 2026-10-06 10:00 UTC" in drafts["notification"].as_markdown()
+    assert "- Submitted: 2026-10-07 09:00 UTC" in drafts["notification"].as_markdown()
 
 
 def test_content_items_required_by_art_23_4_are_filled_from_the_data(october):
@@ -83,10 +84,11 @@ def test_no_deadline_row_is_noted_in_the_draft(october):
 
 
 def test_an_ongoing_incident_gets_the_progress_report_note(october):
+    assert "Art. 23(4)(e)" not in drafts_for(_context(sample_tables(), october))[2].as_markdown()
     tables = sample_tables()
     tables["mart_nis2_reporting_deadlines"] = [
-        *tables["mart_nis2_reporting_deadlines"],
-        {"incident_id": "INC-2026-014", "regime": "NIS2", "stage": "progress", "status": "open_ok"},
+        {**row, "status": "open_ok"} if row["stage"] == "progress" else row
+        for row in tables["mart_nis2_reporting_deadlines"]
     ]
     final = drafts_for(_context(tables, october))[2]
     assert "Art. 23(4)(e)" in final.as_markdown()

@@ -25,7 +25,7 @@ SECTION_TITLES = (
     "Logging",
     "Appendix: methods, thresholds and data freshness",
 )
-PERSONAL = ("example.org", "203.0.113.7", "198.51.100.0", "192.0.2.0", "alice", "carol")
+PERSONAL = ("example.org", "203.0.113.7", "198.51.100.23", "192.0.2.44", "alice", "carol")
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def test_deadlines_follow_the_incidents_of_the_period(october):
     ]
     marts = load_marts(InMemorySource(tables), october, KEEP)
     kept = {row["incident_id"] for row in marts["mart_nis2_reporting_deadlines"].rows}
-    assert kept == {"INC-2026-014"}
+    assert kept == {"INC-2026-014", "INC-2026-015"}
 
 
 def test_timed_marts_keep_the_period_and_hold_the_previous_one_apart(october):
@@ -48,7 +48,9 @@ def test_timed_marts_keep_the_period_and_hold_the_previous_one_apart(october):
     detections = marts["mart_nis2_auth_failure_detections"]
     assert len(detections.rows) == 2
     assert len(detections.previous_rows) == 1
-    assert detections.cut_note == "window_start (else window_end) within the period"
+    assert (
+        detections.cut_note == "window_start (else detected_at, else window_end) within the period"
+    )
 
 
 def test_missing_and_empty_marts_say_so(october):
