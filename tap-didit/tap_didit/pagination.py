@@ -15,6 +15,7 @@ import requests
 from singer_sdk.pagination import BaseHATEOASPaginator
 
 from tap_didit.errors import PaginationLoopError
+from tap_didit.jsonbody import json_body
 
 #: Returns True when every record of the page lies before the walk's lower bound.
 PageIsPastFloor = Callable[[list[dict[str, Any]]], bool]
@@ -43,13 +44,13 @@ class NextLinkPaginator(BaseHATEOASPaginator):
 
     def get_next_url(self, response: requests.Response) -> str | None:
         """The `next` link of a DRF envelope; None for bare arrays and the last page."""
-        body = response.json()
+        body = json_body(response)
         return body.get("next") if isinstance(body, dict) else None
 
     def has_more(self, response: requests.Response) -> bool:
         """Stop on an empty page or when the whole page is older than the floor."""
         self.pages += 1
-        records = page_results(response.json())
+        records = page_results(json_body(response))
         if not records:
             return False
         if self._page_is_past_floor is not None and self._page_is_past_floor(records):

@@ -32,13 +32,17 @@ class TapRun:
         return [m for m in self.messages if m["type"] == "STATE"][-1]["value"]
 
 
-def select_only(tap: TapDidit, names: set[str]) -> dict[str, Any]:
-    """A catalog dict with exactly `names` selected."""
+def select_only(
+    tap: TapDidit, names: set[str], deselected: set[tuple[str, tuple[str, ...]]] = frozenset()
+) -> dict[str, Any]:
+    """A catalog dict with exactly `names` selected, minus `(stream, breadcrumb)` pairs."""
     catalog = tap.catalog_dict
     for entry in catalog["streams"]:
         for md in entry["metadata"]:
             if md["breadcrumb"] == []:
                 md["metadata"]["selected"] = entry["tap_stream_id"] in names
+            elif (entry["tap_stream_id"], tuple(md["breadcrumb"])) in deselected:
+                md["metadata"]["selected"] = False
     return catalog
 
 
@@ -46,9 +50,10 @@ def run_tap(
     config: dict[str, Any],
     streams: set[str],
     state: dict[str, Any] | None = None,
+    deselected: set[tuple[str, tuple[str, ...]]] = frozenset(),
 ) -> TapRun:
     """Run a sync in this process, capturing stdout (bytes) and all log output."""
-    catalog = select_only(TapDidit(config=config, parse_env_config=False), streams)
+    catalog = select_only(TapDidit(config=config, parse_env_config=False), streams, deselected)
     tap = TapDidit(config=config, catalog=catalog, state=state or {}, parse_env_config=False)
     buffer = io.BytesIO()
     fake_stdout = io.TextIOWrapper(buffer, encoding="utf-8")

@@ -224,3 +224,13 @@ def test_count_is_not_trusted(didit):
     didit.sessions = sessions(130)
     run = run_tap(didit.config(page_size=50, session_kinds=["user"]), {"sessions"})
     assert len(run.records("sessions")) == 130
+
+
+def test_a_deselected_property_is_not_emitted(didit):
+    didit.sessions = sessions(3)
+    config = didit.config(session_kinds=["user"])
+    deselect = {("sessions", ("properties", "full_name"))}
+    run = run_tap(config, {"sessions"}, deselected=deselect)
+    records = run.records("sessions")
+    assert len(records) == 3
+    assert all("full_name" not in r and "status" in r for r in records)

@@ -46,7 +46,6 @@ class AuditLogsStream(NewestFirstStream):
     required_scope = "read:audit-logs"
     credential_setting = "console_email/console_password (or console_access_token)"
     timestamp_fields = ("timestamp",)
-    keep_extra_fields = False
     schema = record_schema(
         {**FIELDS, "raw": "object"}, required=("uuid", "timestamp"), extra_fields=False
     )
@@ -107,12 +106,8 @@ class AuditLogsStream(NewestFirstStream):
             raise RetriableAPIError(self.response_error_message(response), response)
         super().validate_response(response)
 
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Map aliases to our names, keep the untouched entry in `raw`."""
-        if self._window is not None and not self._window.contains(
-            row.get(self.source_timestamp_key)
-        ):
-            return None
+    def fit_to_schema(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Our field names through the aliases, and the untouched entry in `raw`."""
         mapped = {field: row.get(source) for field, source in self.field_sources}
         mapped["raw"] = row
-        return super(NewestFirstStream, self).post_process(mapped, context)
+        return mapped

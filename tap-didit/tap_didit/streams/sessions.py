@@ -231,7 +231,6 @@ class SessionDecisionsStream(_SessionChild):
     primary_keys = ("session_id",)
     required_scope = "decisions: read"
     paginated = False
-    keep_extra_fields = False
     timestamp_fields = ("created_at", "expires_at")
     schema = record_schema(
         {
