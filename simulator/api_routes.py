@@ -77,7 +77,7 @@ def offset_list(
     offset = int_param(req.query, "offset", 0, 0)
     where, args = _where(conds)
     rows = store.rows(
-        f"SELECT body FROM {table}{where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT CAST(body AS BLOB) FROM {table}{where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
         [*args, limit + 1, offset],
     )
     nxt, prev = offset_links(req.base, req.path, req.query, limit, offset, len(rows) > limit)
@@ -115,8 +115,8 @@ def sessions(store: Store, req: Req) -> Resp:
     for k in ("user", "business") if kind == "all" else (kind,):
         where, args = _where(_session_conds(req, k))
         rows = store.rows(
-            f"SELECT body FROM sessions{where} ORDER BY session_number DESC "  # noqa: S608
-            "LIMIT ? OFFSET ?",
+            f"SELECT CAST(d.body AS BLOB) FROM sessions JOIN session_docs d "  # noqa: S608
+            f"USING (session_id){where} ORDER BY session_number DESC LIMIT ? OFFSET ?",
             [*args, limit + 1, offset],
         )
         count = _count(store, "sessions", where, args, capped=k == "business")
@@ -129,7 +129,9 @@ def sessions(store: Store, req: Req) -> Resp:
 
 def decision(store: Store, req: Req, session_id: str) -> Resp:
     row = store.one(
-        "SELECT decision FROM sessions WHERE session_id = ? AND deleted = 0", [session_id]
+        "SELECT CAST(d.decision AS BLOB) FROM sessions JOIN session_docs d USING (session_id) "
+        "WHERE session_id = ? AND deleted = 0",
+        [session_id],
     )
     return (200, row[0]) if row else (404, orjson.dumps(NOT_FOUND))
 
@@ -166,7 +168,7 @@ def businesses(store: Store, req: Req) -> Resp:
 
 
 def destinations(store: Store, req: Req) -> Resp:
-    rows = store.rows("SELECT body FROM destinations ORDER BY created_at, uuid", [])
+    rows = store.rows("SELECT CAST(body AS BLOB) FROM destinations ORDER BY created_at, uuid", [])
     return 200, b"[" + b",".join(r[0] for r in rows) + b"]"
 
 
@@ -210,7 +212,7 @@ def cases(store: Store, req: Req, org: str, app: str) -> Resp:
     limit = int_param(req.query, "limit", 50, 1)
     offset = int_param(req.query, "offset", 0, 0)
     rows = store.rows(
-        f"SELECT body FROM cases{where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT CAST(body AS BLOB) FROM cases{where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
         [*args, limit + 1, offset],
     )
     nxt, prev = offset_links(req.base, req.path, req.query, limit, offset, len(rows) > limit)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import random
 
-import orjson
-
 from simulator.clock import iso_micro, new_uuid
+from simulator.didit_store import to_json
 
 # Keys whose values the Console masks in `request_body` (secrets and end-user personal data).
 REDACTED_KEYS = frozenset(
@@ -90,7 +89,7 @@ def audit_row(
         "request_body": redact(request_body),
         "investigator_report_url": report_url,
     }
-    return uid, ts, orjson.dumps(entry)
+    return uid, ts, to_json(entry)
 
 
 def key_call(

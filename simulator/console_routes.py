@@ -58,7 +58,7 @@ def audit_logs(store: Store, auth: ConsoleAuth, req: Req, org: str) -> Resp:
     order = "DESC" if direction == "n" else "ASC"
     where = (" WHERE " + " AND ".join(conds)) if conds else ""
     rows = store.rows(
-        f"SELECT ts, uuid, body FROM audit_log{where} "  # noqa: S608
+        f"SELECT ts, uuid, CAST(body AS BLOB) FROM audit_log{where} "  # noqa: S608
         f"ORDER BY ts {order}, uuid {order} LIMIT ?",
         [*args, limit + 1],
     )

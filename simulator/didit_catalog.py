@@ -11,6 +11,7 @@ import orjson
 
 from simulator.clock import iso_micro, new_uuid, slot_rng, to_epoch_us
 from simulator.didit_sessions import DAY, KYC_FEATURES
+from simulator.didit_store import to_json
 from simulator.organisation import Organisation
 from simulator.schedule import Schedule
 
@@ -254,7 +255,7 @@ def lists(seed: int, org: Organisation, sched: Schedule, end_us: int) -> tuple[l
                     eid,
                     uid,
                     iso_micro(ts + i * 1_000_000),
-                    orjson.dumps(
+                    to_json(
                         {
                             "uuid": eid,
                             "list_uuid": uid,
@@ -372,7 +373,7 @@ def _entity_rows(sessions: list[dict], key, build) -> list[tuple]:
     for vendor, rows in groups.items():
         rows.sort(key=lambda r: r["created_at"])
         body = build(vendor, rows)
-        out.append((body["didit_internal_id"], body["last_session_at"], orjson.dumps(body)))
+        out.append((body["didit_internal_id"], body["last_session_at"], to_json(body)))
     return out
 
 

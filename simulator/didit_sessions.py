@@ -10,10 +10,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-import orjson
-
 from simulator.audit_entries import audit_row, key_call, member_call
 from simulator.clock import iso_micro, new_uuid
+from simulator.didit_store import to_json
 from simulator.organisation import Organisation
 from simulator.people import (
     COMPANY_KINDS,
@@ -102,7 +101,7 @@ def _delivery(rng, ctx: Context, rows: Rows, session_id: str, ts_us: int) -> Non
                     "error": error,
                     "created_at": ts,
                 }
-                rows.deliveries.append((uid, dest, ts, orjson.dumps(body)))
+                rows.deliveries.append((uid, dest, ts, to_json(body)))
             if status == 200:
                 break
             t += (60 if attempt == 1 else 240) * 1_000_000  # Didit: retry after ~1, then ~4 min
@@ -126,7 +125,7 @@ def _review(rng, rows, sid, ts_us, activity, actor_type, email, display, **extra
         "metadata": extra.get("metadata"),
         "created_at": iso_micro(ts_us),
     }
-    rows.reviews.append((uid, sid, body["created_at"], orjson.dumps(body)))
+    rows.reviews.append((uid, sid, body["created_at"], to_json(body)))
 
 
 def _status_review(
@@ -369,7 +368,7 @@ def _aml_case(rng, ctx: Context, rows: Rows, sid: str, vendor: str, ts: int) -> 
             "metadata": {},
             "created_at": iso_micro(t),
         }
-        rows.case_events.append((uid, cid, ev["created_at"], orjson.dumps(ev)))
+        rows.case_events.append((uid, cid, ev["created_at"], to_json(ev)))
     if times[0] > ctx.end_us:
         return
     assigned = times[1] <= ctx.end_us
@@ -400,9 +399,7 @@ def _aml_case(rng, ctx: Context, rows: Rows, sid: str, vendor: str, ts: int) -> 
         "organization_id": org.organization_id,
         "organization_name": org.organization_name,
     }
-    rows.cases.append(
-        (cid, case["created_at"], case["status"], case["priority"], orjson.dumps(case))
-    )
+    rows.cases.append((cid, case["created_at"], case["status"], case["priority"], to_json(case)))
 
 
 def _blocklist_face(rng, ctx: Context, rows: Rows, sid: str, ts: int) -> None:
@@ -417,7 +414,7 @@ def _blocklist_face(rng, ctx: Context, rows: Rows, sid: str, ts: int) -> None:
         "created_by_email": None,
         "created_at": iso_micro(ts),
     }
-    rows.list_entries.append((uid, ctx.face_blocklist, entry["created_at"], orjson.dumps(entry)))
+    rows.list_entries.append((uid, ctx.face_blocklist, entry["created_at"], to_json(entry)))
 
 
 def kyb_session(rng: random.Random, ctx: Context, rows: Rows, t0: int) -> None:

@@ -9,7 +9,17 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
+
 DB_NAME = "didit.sqlite"
+
+
+def to_json(obj: object) -> str:
+    """Compact JSON as an exact-size str: orjson's bytes keep a 4 KB buffer each, which
+    would cost gigabytes at a million rows. SQLite stores it as TEXT; serving reads it back
+    as bytes with ``CAST(body AS BLOB)``."""
+    return orjson.dumps(obj).decode()
+
 
 SCHEMA = """
 CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -17,8 +27,10 @@ CREATE TABLE audit_log (uuid TEXT NOT NULL, ts TEXT NOT NULL, body BLOB NOT NULL
 CREATE TABLE sessions (
     session_id TEXT PRIMARY KEY, kind TEXT NOT NULL, session_number INTEGER NOT NULL,
     created_at TEXT NOT NULL, status TEXT NOT NULL, vendor_data TEXT, workflow_id TEXT,
-    country TEXT, didit_internal_id TEXT, deleted INTEGER NOT NULL DEFAULT 0,
-    body BLOB NOT NULL, decision BLOB NOT NULL);
+    country TEXT, didit_internal_id TEXT, deleted INTEGER NOT NULL DEFAULT 0);
+-- Bodies apart, so filtering and counting scan small rows only.
+CREATE TABLE session_docs (session_id TEXT PRIMARY KEY, body BLOB NOT NULL,
+    decision BLOB NOT NULL);
 CREATE TABLE reviews (uuid TEXT PRIMARY KEY, session_id TEXT NOT NULL, created_at TEXT NOT NULL,
     body BLOB NOT NULL);
 CREATE TABLE workflows (uuid TEXT PRIMARY KEY, created_at TEXT NOT NULL, body BLOB NOT NULL);
@@ -38,7 +50,9 @@ CREATE TABLE list_entries (uuid TEXT PRIMARY KEY, list_uuid TEXT NOT NULL,
 
 INDEXES = """
 CREATE INDEX audit_order ON audit_log (ts DESC, uuid DESC);
-CREATE INDEX sessions_order ON sessions (kind, session_number DESC);
+CREATE INDEX sessions_order ON sessions (kind, deleted, session_number DESC);
+CREATE INDEX users_order ON users (sort_at DESC, id DESC);
+CREATE INDEX businesses_order ON businesses (sort_at DESC, id DESC);
 CREATE INDEX reviews_order ON reviews (session_id, created_at, uuid);
 CREATE INDEX deliveries_order ON deliveries (destination_uuid, created_at DESC, uuid DESC);
 CREATE INDEX case_events_order ON case_events (case_uuid, created_at DESC, uuid DESC);
@@ -58,9 +72,8 @@ COLUMNS = {
         "country",
         "didit_internal_id",
         "deleted",
-        "body",
-        "decision",
     ),
+    "session_docs": ("session_id", "body", "decision"),
     "reviews": ("uuid", "session_id", "created_at", "body"),
     "workflows": ("uuid", "created_at", "body"),
     "users": ("id", "sort_at", "body"),

@@ -12,7 +12,7 @@ from simulator import didit_catalog as cat
 from simulator import didit_scenarios as scen
 from simulator.clock import day_start, iso_micro, to_epoch_us
 from simulator.didit_sessions import Context, Rows, kyb_session, kyc_session
-from simulator.didit_store import create_store, finish_store, insert_rows
+from simulator.didit_store import create_store, finish_store, insert_rows, to_json
 from simulator.didit_traffic import (
     api_noise,
     console_day,
@@ -146,7 +146,7 @@ def _write(
     audit = [r for r in rows.audit if r[1] <= end_iso]
     insert_rows(conn, "audit_log", audit)
     wf_label = {w["workflow_id"]: w["workflow_label"] for w in wfs}
-    session_rows = []
+    session_rows, docs = [], []
     for kind in ("user", "business"):
         mine = sorted(
             (s for s in rows.sessions if s["row"]["session_kind"] == kind),
@@ -170,11 +170,11 @@ def _write(
                     row["country"],
                     row.get("didit_internal_id"),
                     0,
-                    orjson.dumps(row),
-                    orjson.dumps(dec),
                 )
             )
+            docs.append((row["session_id"], to_json(row), to_json(dec)))
     insert_rows(conn, "sessions", session_rows)
+    insert_rows(conn, "session_docs", docs)
     kyc = [s for s in rows.sessions if s["row"]["session_kind"] == "user"]
     kyb = [s for s in rows.sessions if s["row"]["session_kind"] == "business"]
     reviews = [r for r in rows.reviews if r[2] <= end_iso]
@@ -188,16 +188,14 @@ def _write(
             (
                 w["uuid"],
                 w["created_at"],
-                orjson.dumps({k: v for k, v in w.items() if k != "created_at"}),
+                to_json({k: v for k, v in w.items() if k != "created_at"}),
             )
             for w in wfs
         ],
     )
     deliveries = [r for r in rows.deliveries if r[2] <= end_iso]
     cat.destination_metrics(dests, deliveries, ctx.end_us)
-    insert_rows(
-        conn, "destinations", [(x["uuid"], x["created_at"], orjson.dumps(x)) for x in dests]
-    )
+    insert_rows(conn, "destinations", [(x["uuid"], x["created_at"], to_json(x)) for x in dests])
     insert_rows(conn, "deliveries", deliveries)
     insert_rows(conn, "cases", rows.cases)
     insert_rows(conn, "case_events", [r for r in rows.case_events if r[2] <= end_iso])
@@ -206,7 +204,7 @@ def _write(
         mine = [r for r in entries if r[1] == lst["uuid"]]
         lst["entries_count"] = len(mine)
         lst["updated_at"] = max([lst["updated_at"], *(r[2] for r in mine)])
-    insert_rows(conn, "lists", [(x["uuid"], x["created_at"], orjson.dumps(x)) for x in list_rows])
+    insert_rows(conn, "lists", [(x["uuid"], x["created_at"], to_json(x)) for x in list_rows])
     insert_rows(conn, "list_entries", entries)
     meta = {
         "organisation": org.public(),
@@ -217,9 +215,7 @@ def _write(
         "delivery_retention_days": cat.DELIVERY_RETENTION_DAYS,
         "billing_balance": cat.billing_balance(len(kyc), len(kyb)),
     }
-    conn.executemany(
-        "INSERT INTO kv VALUES (?, ?)", [(k, orjson.dumps(v).decode()) for k, v in meta.items()]
-    )
+    conn.executemany("INSERT INTO kv VALUES (?, ?)", [(k, to_json(v)) for k, v in meta.items()])
     finish_store(conn)
     public = {
         **org.public(),

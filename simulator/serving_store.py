@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from simulator.clock import iso_z
-from simulator.didit_store import open_store
+from simulator.didit_store import open_store, to_json
 from simulator.pagination import BadParamsError
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -92,7 +92,7 @@ class Store:
                     ).fetchone()
                     entry = orjson.loads(body) | {"uuid": new_id, "timestamp": ts}
                     conn.execute(
-                        "INSERT INTO audit_log VALUES (?, ?, ?)", (new_id, ts, orjson.dumps(entry))
+                        "INSERT INTO audit_log VALUES (?, ?, ?)", (new_id, ts, to_json(entry))
                     )
                 ids.append(new_id)
             conn.commit()
@@ -100,8 +100,8 @@ class Store:
 
     def _new_session(self, conn, new_id: str, ts: str) -> None:
         row = conn.execute(
-            "SELECT body, decision, workflow_id, vendor_data FROM sessions WHERE "
-            "kind='user' ORDER BY session_number DESC LIMIT 1"
+            "SELECT d.body, d.decision, workflow_id, vendor_data FROM sessions JOIN session_docs d"
+            " USING (session_id) WHERE kind='user' ORDER BY session_number DESC LIMIT 1"
         ).fetchone()
         number = (
             conn.execute("SELECT MAX(session_number) FROM sessions WHERE kind='user'").fetchone()[0]
@@ -122,7 +122,7 @@ class Store:
             "reviews": [],
         }
         conn.execute(
-            "INSERT INTO sessions VALUES (?, 'user', ?, ?, 'Not Started', ?, ?, ?, ?, 0, ?, ?)",
+            "INSERT INTO sessions VALUES (?, 'user', ?, ?, 'Not Started', ?, ?, ?, ?, 0)",
             (
                 new_id,
                 number,
@@ -131,9 +131,10 @@ class Store:
                 row[2],
                 body.get("country"),
                 body.get("didit_internal_id"),
-                orjson.dumps(body),
-                orjson.dumps(decision),
             ),
+        )
+        conn.execute(
+            "INSERT INTO session_docs VALUES (?, ?, ?)", (new_id, to_json(body), to_json(decision))
         )
 
     def delete(self, stream: str, count: int, ids: list[str] | None = None) -> list[str]:

@@ -125,11 +125,13 @@ def test_reviews_default_newest_first_and_ordering_created_at_oldest_first(clien
 
 
 def test_detail_views_are_in_the_activity_feed(client, db):
-    body = db.execute(
-        "SELECT body FROM reviews WHERE CAST(body AS TEXT) LIKE '%DETAIL_VIEWED%' LIMIT 1"
+    sid = db.execute(
+        "SELECT session_id FROM reviews WHERE CAST(body AS TEXT) LIKE '%DETAIL_VIEWED%' LIMIT 1"
     ).fetchone()[0]
-    assert b'"activity_type":"COMMENT"' in body
-    assert b'"actor_type":"CONSOLE_USER"' in body
+    feed = walk(client, f"/v3/sessions/{sid}/reviews/")
+    views = [r for r in feed if (r["metadata"] or {}).get("system_event") == "DETAIL_VIEWED"]
+    assert views
+    assert {(r["activity_type"], r["actor_type"]) for r in views} == {("COMMENT", "CONSOLE_USER")}
 
 
 def test_webhook_destinations_are_a_bare_array_oldest_first(client):

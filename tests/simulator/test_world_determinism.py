@@ -28,6 +28,7 @@ FILES = (
 TABLES = (
     "audit_log",
     "sessions",
+    "session_docs",
     "reviews",
     "workflows",
     "users",

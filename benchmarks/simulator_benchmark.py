@@ -1,0 +1,121 @@
+"""Simulator benchmark: time to generate 1 million audit-log entries, and records per second
+served (rate limits off) when a plain keep-alive client pages the audit log and sessions.
+
+Run: .venv/bin/python benchmarks/simulator_benchmark.py [--api-calls-per-day N] [--keep DIR]
+Prints numbers and their ratio to the targets of issue 4 (1M in < 60 s; >= 20,000 rec/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from simulator.credentials import CONSOLE_EMAIL, CONSOLE_PASSWORD, CONSOLE_TOTP_SECRET
+from simulator.didit_api import start_server
+from simulator.totp import totp_at
+from simulator.world import generate_world
+
+END = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+GENERATE_TARGET_S = 60.0
+SERVE_TARGET_RPS = 20_000
+KEY = {"x-api-key": "sim-readonly-key-0001"}
+
+
+def _get(conn: http.client.HTTPConnection, url: str, headers: dict) -> dict:
+    conn.request("GET", url, headers=headers)
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 200:
+        raise RuntimeError(f"GET {urlsplit(url).path} -> {resp.status}")
+    return json.loads(body)
+
+
+def _walk(base: str, first: str, headers: dict) -> tuple[int, float]:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    url, n, began = first, 0, time.perf_counter()
+    while url:
+        page = _get(conn, url.removeprefix(base), headers)
+        n += len(page["results"])
+        url = page["next"]
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return n, elapsed
+
+
+def _bearer(base: str) -> dict:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+
+    def post(path: str, body: dict) -> dict:
+        conn.request(
+            "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        return json.loads(conn.getresponse().read())
+
+    temp = post(
+        "/auth/v2/programmatic/login/", {"email": CONSOLE_EMAIL, "password": CONSOLE_PASSWORD}
+    )["temp_token"]
+    token = post(
+        "/auth/v2/2fa/verify/",
+        {"temp_token": temp, "otp_token": totp_at(CONSOLE_TOTP_SECRET, time.time())},
+    )["access_token"]
+    conn.close()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--api-calls-per-day",
+        type=int,
+        default=3250,
+        help="scale knob; the default gives about 1 million entries in 365 days",
+    )
+    parser.add_argument("--keep", type=Path, help="generate here and keep it (else a temp dir)")
+    args = parser.parse_args()
+    out = args.keep or Path(tempfile.mkdtemp(prefix="simbench-"))
+    try:
+        began = time.perf_counter()
+        generate_world(out, seed=7, days=365, api_calls_per_day=args.api_calls_per_day, end=END)
+        gen_s = time.perf_counter() - began
+        truth = json.loads((out / "ground_truth.json").read_text())
+        entries = truth["counts"]["didit.audit_logs"]
+        per_million = gen_s * 1_000_000 / entries
+        print(
+            f"generate: {entries:,} audit-log entries (whole world) in {gen_s:.1f} s "
+            f"= {entries / gen_s:,.0f} entries/s; {per_million:.1f} s per million "
+            f"(target < {GENERATE_TARGET_S:.0f} s: ratio {per_million / GENERATE_TARGET_S:.2f})"
+        )
+        began = time.perf_counter()
+        srv = start_server(out / "didit", rate_limit=False)
+        print(f"serve: started in {time.perf_counter() - began:.3f} s")
+        try:
+            org = json.loads((out / "didit" / "organisation.json").read_text())
+            audit = f"{srv.base_url}/v3/audit/{org['organization_id']}/audit-logs/?limit=500"
+            for name, url, headers in (
+                ("audit log (limit 500)", audit, _bearer(srv.base_url)),
+                ("sessions (limit 100)", f"{srv.base_url}/v3/sessions/?limit=100", KEY),
+            ):
+                n, secs = _walk(srv.base_url, url, headers)
+                rps = n / secs
+                print(
+                    f"serve {name}: {n:,} records in {secs:.2f} s = {rps:,.0f} records/s "
+                    f"(target >= {SERVE_TARGET_RPS:,}: ratio {rps / SERVE_TARGET_RPS:.2f})"
+                )
+        finally:
+            srv.stop()
+    finally:
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
