@@ -4,7 +4,7 @@
 {% macro latest_version(relation, key, incremental=false, as_json=false) %}
 with source as (
     select
-        {%- if as_json %} to_jsonb(s) as rec, s._sdc_batched_at
+        {%- if as_json %} to_jsonb(s) as rec, s._sdc_batched_at, s._sdc_deleted_at
         {%- else %} s.*
         {%- endif %}
     from {{ relation }} as s

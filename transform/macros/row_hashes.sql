@@ -17,8 +17,10 @@
                    'new_status', 'previous_status', 'created_at']) }}
 {%- endmacro %}
 
-{% macro wazuh_alert_row_hash() -%}
-    {{ sha256_hex(['id', '"timestamp"', 'rule', 'agent', 'data', 'location']) }}
+{% macro wazuh_alert_row_hash(record='rec') -%}
+    {#- from the row as jsonb, because tap-jsonl's columns follow the data it has seen -#}
+    {{ sha256_hex([record ~ " ->> 'id'", record ~ " ->> 'timestamp'", record ~ " -> 'rule'",
+                   record ~ " -> 'agent'", record ~ " -> 'data'", record ~ " ->> 'location'"]) }}
 {%- endmacro %}
 
 {% macro keycloak_event_row_hash() -%}

@@ -17,10 +17,10 @@ with raw_rows as (
     from {{ source('didit', 'session_reviews') }}
     union all
     select
-        coalesce(cast(agent as jsonb) ->> 'name', 'unknown'),
-        cast({{ parse_utc('"timestamp"') }} at time zone 'UTC' as date),
-        {{ wazuh_alert_row_hash() }}
-    from {{ source('wazuh', 'wazuh_alerts') }}
+        coalesce(to_jsonb(w) -> 'agent' ->> 'name', 'unknown'),
+        cast({{ parse_utc("to_jsonb(w) ->> 'timestamp'") }} at time zone 'UTC' as date),
+        {{ wazuh_alert_row_hash('to_jsonb(w)') }}
+    from {{ source('wazuh', 'wazuh_alerts') }} as w
     union all
     select
         'keycloak.events',

@@ -15,7 +15,7 @@ privileged_users as (
 
 assignments as (
     select
-        source_system || ':' || privilege_change_id as event_id,
+        change_type || ':' || source_system || ':' || privilege_change_id as event_id,
         event_ts,
         source_system,
         case when change_type = 'revoke' then 'revocation' else 'assignment' end as event_class,

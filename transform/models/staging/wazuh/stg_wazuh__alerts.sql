@@ -1,22 +1,24 @@
 {{ event_fact_config('alert_id') }}
-{{ latest_version(source('wazuh', 'wazuh_alerts'), 'id', incremental=true) }}
+-- Read as one jsonb record per row: tap-jsonl infers columns from the files it has seen, so a
+-- field (or, before the first alert, every field) may be missing and must become null.
+{{ latest_version(source('wazuh', 'wazuh_alerts'), "rec ->> 'id'", incremental=true, as_json=true) }}
 
 select
-    cast(id as text) as alert_id,
-    {{ parse_utc('"timestamp"') }} as event_ts,
-    cast(rule as jsonb) ->> 'id' as rule_id,
-    cast(cast(rule as jsonb) ->> 'level' as integer) as rule_level,
-    cast(rule as jsonb) ->> 'description' as rule_description,
-    coalesce(cast(rule as jsonb) -> 'groups', '[]'::jsonb) as rule_groups,
-    coalesce(cast(rule as jsonb) -> 'mitre' -> 'id', '[]'::jsonb) as mitre_ids,
-    cast(agent as jsonb) ->> 'id' as agent_id,
-    cast(agent as jsonb) ->> 'name' as agent_name,
-    cast(data as jsonb) ->> 'srcip' as src_ip,
-    cast(data as jsonb) ->> 'srcuser' as src_user,
-    cast(data as jsonb) ->> 'dstuser' as dst_user,
-    cast(data as jsonb) ->> 'agent_name' as subject_agent_name,
-    cast(location as text) as log_location,
-    cast(decoder as jsonb) ->> 'name' as decoder_name,
+    rec ->> 'id' as alert_id,
+    {{ parse_utc("rec ->> 'timestamp'") }} as event_ts,
+    (rec -> 'rule') ->> 'id' as rule_id,
+    cast((rec -> 'rule') ->> 'level' as integer) as rule_level,
+    (rec -> 'rule') ->> 'description' as rule_description,
+    coalesce((rec -> 'rule') -> 'groups', '[]'::jsonb) as rule_groups,
+    coalesce((rec -> 'rule') -> 'mitre' -> 'id', '[]'::jsonb) as mitre_ids,
+    (rec -> 'agent') ->> 'id' as agent_id,
+    (rec -> 'agent') ->> 'name' as agent_name,
+    (rec -> 'data') ->> 'srcip' as src_ip,
+    (rec -> 'data') ->> 'srcuser' as src_user,
+    (rec -> 'data') ->> 'dstuser' as dst_user,
+    (rec -> 'data') ->> 'agent_name' as subject_agent_name,
+    rec ->> 'location' as log_location,
+    (rec -> 'decoder') ->> 'name' as decoder_name,
     {{ wazuh_alert_row_hash() }} as row_hash,
     {{ parse_utc('_sdc_batched_at') }} as loaded_at,
     _sdc_batched_at
