@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from fake_didit_server import FakeDidit
 from pytest_httpserver import HTTPServer
+from sim_org import Sim, generate, serve_copy
 
 
 @pytest.fixture
@@ -25,3 +29,17 @@ def backoff_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(backoff._sync, "time", types.SimpleNamespace(sleep=waits.append))
     return waits
+
+
+@pytest.fixture(scope="session")
+def sim_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One simulated organisation for the whole test session."""
+    return generate(tmp_path_factory.mktemp("org"))
+
+
+@pytest.fixture
+def sim(sim_data: Path, tmp_path: Path) -> Iterator[Sim]:
+    """A fresh copy of the organisation served by the simulator (rate limit off)."""
+    running = serve_copy(sim_data, tmp_path)
+    yield running
+    running.server.stop()

@@ -64,9 +64,6 @@ class FakeDidit:
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     on_page: Callable[[str, int], None] | None = None
     audit_entries: list[dict[str, Any]] = field(default_factory=list)
-    #: Any other list endpoint: path -> rows (DRF pages); or path -> a bare JSON value.
-    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    objects: dict[str, Any] = field(default_factory=dict)
     console_totp_secret: str | None = None
     valid_tokens: set[str] = field(default_factory=set)
     token_counter: int = 0
@@ -116,7 +113,7 @@ class FakeDidit:
         return self.route(request)
 
     def route(self, request: Request) -> Response:
-        """Sessions and their children, lists, then any seeded collection or object."""
+        """Sessions, their children and lists: what the HTTP edge-case tests need."""
         path = request.path
         if path == "/v3/sessions/":
             kind = request.args.get("session_kind", "user")
@@ -136,10 +133,6 @@ class FakeDidit:
             return self.page(request, [{"uuid": u, "name": u} for u in self.lists])
         if m := re.fullmatch(r"/v3/lists/([^/]+)/entries/", path):
             return self.page(request, self.lists.get(m[1], []))
-        if path in self.objects:
-            return json_response(self.objects[path])
-        if path in self.collections:
-            return self.page(request, self.collections[path])
         return json_response({"detail": "Not found."}, 404)
 
     def issue_tokens(self) -> Response:
@@ -240,119 +233,4 @@ def make_session(number: int, created: dt.datetime, kind: str = "user", **extra:
         "portrait_image": "https://media.example/portrait.jpg?X-Amz-Signature=abc",
         "created_at": ts(created),
         **extra,
-    }
-
-
-def seed_all_streams(fake: FakeDidit, org: str, app: str, when: dt.datetime) -> None:
-    """A few rows for every stream, in Didit's documented shapes."""
-    fake.console_totp_secret = TOTP_SECRET
-    for i in range(12):
-        kind = "business" if i % 4 == 0 else "user"
-        row = make_session(i, when - dt.timedelta(hours=i), kind=kind)
-        fake.sessions.append(row)
-        sid = row["session_id"]
-        fake.decisions[sid] = {
-            "session_id": sid,
-            "session_kind": kind,
-            "status": "Approved",
-            "aml_screenings": [{"node_id": "a", "status": "Approved", "total_hits": 0}],
-        }
-        if kind == "user":
-            fake.reviews[sid] = [
-                {
-                    "uuid": f"rv-{i}-{j}",
-                    "activity_type": "COMMENT",
-                    "actor_type": "CONSOLE_USER",
-                    "created_at": row["created_at"],
-                    "metadata": {"system_event": "DETAIL_VIEWED"},
-                }
-                for j in range(2)
-            ]
-    fake.audit_entries = [
-        {
-            "uuid": f"a-{i}",
-            "timestamp": ts(when - dt.timedelta(minutes=i)),
-            "actor_type": "API_KEY",
-            "actor": "NIS2 reporting",
-            "method": "GET",
-            "path": "/v3/sessions/",
-            "status_code": 200,
-            "ip_address": "198.51.100.7",
-            "request_body": {"vendor_data": "***"},
-        }
-        for i in range(8)
-    ]
-    fake.lists = {
-        f"list-{i}": [
-            {"uuid": f"entry-{i}-{j}", "entry_type": "email", "created_at": ts(when)}
-            for j in range(3)
-        ]
-        for i in range(2)
-    }
-    created = ts(when - dt.timedelta(days=3))
-    fake.collections["/v3/workflows/"] = [
-        {
-            "uuid": f"wf-{i}",
-            "workflow_id": "wf",
-            "version": i,
-            "total_price": 0.15,
-            "created_by": {"name": "Alex", "email": "alex@example.org", "type": "user"},
-            "updated_at": created,
-        }
-        for i in range(3)
-    ]
-    fake.collections["/v3/users/"] = [
-        {
-            "didit_internal_id": f"u-{i}",
-            "status": "ACTIVE",
-            "session_count": 1,
-            "created_at": created,
-        }
-        for i in range(4)
-    ]
-    fake.collections["/v3/businesses/"] = [
-        {"didit_internal_id": f"b-{i}", "status": "ACTIVE", "created_at": created} for i in range(2)
-    ]
-    fake.objects["/v3/webhook/destinations/"] = [
-        {
-            "uuid": "dest-1",
-            "label": "SIEM",
-            "url": "https://siem.example/hook",
-            "enabled": True,
-            "secret_shared_key": "whsec-never",
-            "error_rate_percentage": 0,
-            "created_at": created,
-        }
-    ]
-    fake.collections["/v3/webhook/destinations/dest-1/deliveries/"] = [
-        {
-            "uuid": f"d-{i}",
-            "webhook_type": "status.updated",
-            "http_status": 200,
-            "attempt": 1,
-            "is_retry": False,
-            "created_at": ts(when - dt.timedelta(hours=i)),
-        }
-        for i in range(5)
-    ]
-    cases = f"/v3/organization/{org}/application/{app}/cases/"
-    fake.collections[cases] = [
-        {
-            "uuid": f"case-{i}",
-            "case_number": i,
-            "status": "OPEN",
-            "created_at": created,
-            "updated_at": ts(when - dt.timedelta(hours=i)),
-        }
-        for i in range(3)
-    ]
-    for i in range(3):
-        fake.collections[f"{cases}case-{i}/events/"] = [
-            {"uuid": f"ev-{i}", "event_type": "CREATED", "created_at": created}
-        ]
-    fake.objects["/v3/billing/balance/"] = {
-        "balance": "1234.5600",
-        "auto_refill_enabled": True,
-        "auto_refill_amount": "500.00",
-        "auto_refill_threshold": None,
     }

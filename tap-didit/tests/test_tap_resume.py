@@ -31,12 +31,14 @@ def add_sessions(didit, start: int, count: int, at: dt.datetime) -> list[dict]:
     return rows
 
 
-def killed_run(config: dict, state: dict, tmp_path: Path, kill_after: int) -> list[dict]:
+def killed_run(
+    config: dict, state: dict, tmp_path: Path, kill_after: int, streams: set[str] = STREAMS
+) -> list[dict]:
     """Run the CLI, SIGKILL it after `kill_after` RECORD lines; return what it wrote."""
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
     catalog_file = tmp_path / "catalog.json"
-    catalog = select_only(TapDidit(config=config, parse_env_config=False), STREAMS)
+    catalog = select_only(TapDidit(config=config, parse_env_config=False), streams)
     catalog_file.write_text(json.dumps(catalog))
     state_file = tmp_path / "state.json"
     state_file.write_text(json.dumps(state))
@@ -91,3 +93,34 @@ def test_sigkill_mid_sync_then_rerun_loses_nothing(didit, tmp_path, kill_after):
     final = resumed.final_state["bookmarks"]["sessions"]
     assert "progress_markers" not in json.dumps(resumed.final_state)
     assert final["partitions"][0]["replication_key_value"] == ts(T + dt.timedelta(minutes=39))
+
+
+def test_sigkill_against_the_simulator_then_rerun_loses_nothing(sim, tmp_path):
+    streams = {"sessions", "session_decisions"}
+    config = sim.config(session_kinds=["user"], page_size=10)
+    state1 = run_tap(config, streams).final_state
+    new_ids = set(
+        sim.server.set_faults({"equal_timestamps": {"stream": "sessions", "count": 40}})[
+            "equal_timestamps"
+        ]
+    )
+    paced = {**config, "max_requests_per_minute": 3000}
+    partial = killed_run(paced, state1, tmp_path, kill_after=25, streams=streams)
+    resumed = run_tap(config, streams, state=last_state(partial, state1))
+
+    delivered = [m for m in partial if m["type"] == "RECORD"] + [
+        m for m in resumed.messages if m["type"] == "RECORD"
+    ]
+    by_stream = {
+        name: {m["record"]["session_id"] for m in delivered if m["stream"] == name}
+        for name in streams
+    }
+    assert new_ids <= by_stream["sessions"]
+    assert new_ids <= by_stream["session_decisions"]
+    final = json.dumps(resumed.final_state)
+    assert "progress_markers" not in final
+    newest = max(m["record"]["created_at"] for m in delivered if m["stream"] == "sessions")
+    assert (
+        resumed.final_state["bookmarks"]["sessions"]["partitions"][0]["replication_key_value"]
+        == newest
+    )
