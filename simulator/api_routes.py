@@ -60,7 +60,7 @@ def _count(store: Store, table: str, where: str, args: list, capped: bool) -> in
         sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}{where} LIMIT {COUNT_CAP})"  # noqa: S608
     else:
         sql = f"SELECT COUNT(*) FROM {table}{where}"  # noqa: S608
-    return store.one(sql, args)[0]
+    return store.count(sql, args)
 
 
 def offset_list(
@@ -114,9 +114,11 @@ def sessions(store: Store, req: Req) -> Resp:
     pages = {}
     for k in ("user", "business") if kind == "all" else (kind,):
         where, args = _where(_session_conds(req, k))
+        # Page the small table first; only the page's bodies are then read.
         rows = store.rows(
-            f"SELECT CAST(d.body AS BLOB) FROM sessions JOIN session_docs d "  # noqa: S608
-            f"USING (session_id){where} ORDER BY session_number DESC LIMIT ? OFFSET ?",
+            "SELECT CAST(d.body AS BLOB) FROM (SELECT session_id, session_number "  # noqa: S608
+            f"FROM sessions{where} ORDER BY session_number DESC LIMIT ? OFFSET ?) AS page "
+            "JOIN session_docs d USING (session_id) ORDER BY page.session_number DESC",
             [*args, limit + 1, offset],
         )
         count = _count(store, "sessions", where, args, capped=k == "business")

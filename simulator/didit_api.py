@@ -146,6 +146,8 @@ class SimulatorState:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # headers and body leave in one segment
+    disable_nagle_algorithm = True
     server_version = "didit-simulator"
     sys_version = ""
     sim: SimulatorState  # set on the subclass made by start_server

@@ -50,7 +50,7 @@ CREATE TABLE list_entries (uuid TEXT PRIMARY KEY, list_uuid TEXT NOT NULL,
 
 INDEXES = """
 CREATE INDEX audit_order ON audit_log (ts DESC, uuid DESC);
-CREATE INDEX sessions_order ON sessions (kind, deleted, session_number DESC);
+CREATE INDEX sessions_order ON sessions (kind, deleted, session_number DESC, session_id);
 CREATE INDEX users_order ON users (sort_at DESC, id DESC);
 CREATE INDEX businesses_order ON businesses (sort_at DESC, id DESC);
 CREATE INDEX reviews_order ON reviews (session_id, created_at, uuid);

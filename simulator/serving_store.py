@@ -58,6 +58,7 @@ class Store:
         first.close()
         self._local = threading.local()
         self._write = threading.Lock()
+        self._counts: dict[tuple, int] = {}  # cleared by every data fault
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -74,6 +75,13 @@ class Store:
 
     def one(self, sql: str, args: list) -> tuple | None:
         return self.db.execute(sql, args).fetchone()
+
+    def count(self, sql: str, args: list) -> int:
+        """``SELECT COUNT(*)`` results, cached: a client paging asks the same one each page."""
+        key = (sql, *args)
+        if key not in self._counts:
+            self._counts[key] = self.db.execute(sql, args).fetchone()[0]
+        return self._counts[key]
 
     # --- data faults -----------------------------------------------------------------
     def insert_head(self, stream: str, count: int, timestamp: str | None = None) -> list[str]:
@@ -96,6 +104,7 @@ class Store:
                     )
                 ids.append(new_id)
             conn.commit()
+            self._counts.clear()
         return ids
 
     def _new_session(self, conn, new_id: str, ts: str) -> None:
@@ -162,4 +171,5 @@ class Store:
                 ]
                 conn.executemany("DELETE FROM audit_log WHERE uuid=?", [(i,) for i in ids])
             conn.commit()
+            self._counts.clear()
         return list(ids)
