@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,19 +20,31 @@ from simulator.keycloak_db import load_keycloak
 from simulator.keycloak_gen import TABLES
 from simulator.world import generate_world
 
-PORT = 55440  # our own server: never the demo's 55432 or the pipeline tests' 55460
+FIRST_PORT = int(os.environ.get("SIM_TEST_PG_PORT", "55440"))  # demo 55432, pipeline 55460
+
+
+def _free_port() -> int:
+    """The first free port from FIRST_PORT: test runs in parallel must not collide."""
+    for port in range(FIRST_PORT, FIRST_PORT + 15):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError(f"no free port in {FIRST_PORT}..{FIRST_PORT + 14}")
 
 
 @pytest.fixture(scope="module")
 def conninfo() -> Iterator[str]:
-    server = EmbeddedPostgres(ROOT / "var" / "simtest-pg", PORT)
+    port = _free_port()
+    folder = ROOT / "var" / "simtest-pg" / str(os.getpid())
+    server = EmbeddedPostgres(folder, port)
     server.start()
-    admin = f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres"
+    admin = f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("DROP DATABASE IF EXISTS keycloak_simtest")
     ensure_database(admin, "keycloak_simtest")
-    yield f"host=127.0.0.1 port={PORT} user=postgres dbname=keycloak_simtest"
+    yield f"host=127.0.0.1 port={port} user=postgres dbname=keycloak_simtest"
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _file_rows(world: Path, table: str) -> int:
