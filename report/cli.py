@@ -86,6 +86,7 @@ def _render(args: argparse.Namespace) -> int:
     except WarehouseError as exc:
         _say(str(exc))
         return 2
+    _say(f"warehouse: {source.address}")
     try:
         result = render_pack(
             source,

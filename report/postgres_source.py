@@ -49,6 +49,7 @@ class PostgresSource:
 
     def __init__(self, conninfo: str, schema: str | None = None) -> None:
         self._display = safe_display(conninfo)
+        self._dbname = _dbname(conninfo)
         try:
             self._conn = psycopg.connect(
                 conninfo, autocommit=True, row_factory=dict_row, options="-c timezone=UTC"
@@ -70,7 +71,13 @@ class PostgresSource:
         self._conn.close()
 
     def describe(self) -> str:
-        return f"{self._display}, schema {self.schema}"
+        """Provenance for the pack: database and schema, not the host or the login."""
+        return f"PostgreSQL database {self._dbname}, schema {self.schema}"
+
+    @property
+    def address(self) -> str:
+        """Where the data came from, for progress output (no password)."""
+        return self._display
 
     def columns(self, name: str) -> list[str] | None:
         return self._columns.get(name)
@@ -150,6 +157,13 @@ class PostgresSource:
     def _is_temporal(self, table: str, column: str) -> bool:
         data_type = self._types.get((table, column), "")
         return data_type == "date" or data_type.startswith("timestamp")
+
+
+def _dbname(conninfo: str) -> str:
+    try:
+        return str(psycopg.conninfo.conninfo_to_dict(conninfo).get("dbname", ""))
+    except psycopg.ProgrammingError:
+        return ""
 
 
 def _first_line(exc: Exception) -> str:

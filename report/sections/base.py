@@ -128,13 +128,7 @@ def table(
     known = data.columns or list(dict.fromkeys(k for row in chosen for k in row))
     columns = [c for c in preferred if c in known] or list(known)
     shown = chosen[:limit]
-    body = [
-        [
-            Cell(display(row.get(c)), raw(row.get(c)), css(c, row.get(c)) if css else "")
-            for c in columns
-        ]
-        for row in shown
-    ]
+    body = [[_cell(c, row.get(c), css) for c in columns] for row in shown]
     note = ""
     if len(chosen) > len(shown):
         note = (
@@ -145,6 +139,14 @@ def table(
     if chosen and data.status != "ok":
         empty = ""
     return Table(key, caption, [label(c) for c in columns], columns, body, len(chosen), note, empty)
+
+
+def _cell(column: str, value: Any, css: Callable[[str, Any], str] | None) -> Cell:
+    text = display(value)
+    classes = css(column, value) if css else ""
+    if len(text) > 30 and " " not in text:  # ids and lists joined by ';' must still wrap
+        classes = f"{classes} wrap".strip()
+    return Cell(text, raw(value), classes)
 
 
 def status_css(column: str, value: Any) -> str:

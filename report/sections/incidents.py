@@ -38,6 +38,8 @@ def _stage_cell(row: dict | None) -> Cell:
     if row is None:
         return Cell("—", "", "")
     status = str(row.get("status") or "unknown")
+    if status == "not_required":
+        return Cell("not required", status, "status status-not_required")
     detail = f"due {display(row.get('due_at'))}"
     if row.get("submitted_at") is not None:
         detail += f", filed {display(row.get('submitted_at'))}"
