@@ -127,8 +127,10 @@ def run_demo(options: DemoOptions) -> int:
         )
         with progress("Meltano plugins") as notes:
             notes.append("installed" if meltano.ensure_installed(env) else "up to date")
-        with progress(f"meltano run {options.job}"):
-            meltano.run(["run", options.job], env)
+        log_path = paths.logs / f"meltano-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+        with progress(f"meltano run {options.job}") as notes:
+            meltano.run_logged(["run", options.job], env, log_path)
+            notes.append(f"log: {log_path}")
     finally:
         server.stop()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -73,6 +74,55 @@ def run(args: list[str], env: Mapping[str, str], *, capture: bool = False) -> st
     return result.stdout if capture else ""
 
 
+# Lines of Meltano's log worth showing while a long job runs; everything goes to the log file.
+_ECHO = re.compile(
+    r"Running job with name|\[error|\[warning +\] meltano|Done\. PASS=|No files found|"
+    r"incident register:|Skipping invalid JSON|target-postgres +METRIC.*record_count"
+)
+_JOB_NAME = re.compile(r"Running job with name '[^:']*:?([^']*)'")
+_LOADED = re.compile(r'"value":(\d+),"tags":\{"stream":"([^"]+)"')
+
+
+def _condensed(line: str) -> str | None:
+    """A short progress line for the terminal, or None to keep the line in the log only."""
+    if not _ECHO.search(line):
+        return None
+    job = _JOB_NAME.search(line)
+    if job:
+        return f"    {job.group(1).replace('-to-', ' -> ')}"
+    loaded = _LOADED.search(line)
+    if loaded:
+        return f"      {loaded.group(2)}: {int(loaded.group(1)):,} rows loaded"
+    text = line.split("] ", 1)[-1].strip()
+    return f"      {text[:160]}"
+
+
+def run_logged(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
+    """Run `meltano <args>`, keep its full log in `log_path`, show condensed progress."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [str(_bin_dir() / "meltano"), *args]
+    with log_path.open("w", encoding="utf-8") as log:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=dict(env),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            short = _condensed(line)
+            if short:
+                print(short, flush=True)
+        proc.wait()
+    if proc.returncode != 0:
+        raise MeltanoError(
+            f"`meltano {' '.join(args)}` failed (exit {proc.returncode}); full log: {log_path}"
+        )
+
+
 def _install_fingerprint() -> str:
     """Changes when a plugin definition or the tap's dependencies change."""
     digest = hashlib.sha256()
@@ -87,7 +137,7 @@ def ensure_installed(env: Mapping[str, str]) -> bool:
     fingerprint = _install_fingerprint()
     if stamp.exists() and stamp.read_text() == fingerprint:
         return False
-    run(["install"], env)
+    run_logged(["install"], env, ROOT / "var" / "log" / "meltano-install.log")
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint)
     return True

@@ -50,7 +50,6 @@ def summary(pg: PgSettings, paths: Paths) -> str:
         "Results",
         f"  warehouse:  {pg.display()}   (psql: host={pg.host} port={pg.port} user={pg.user})",
         f"  raw data:   schemas {', '.join(RAW_SCHEMAS)}",
-        "  marts:      schema analytics_marts (dbt), models mart_nis2_*",
         f"  report:     {paths.report / 'index.html'}",
         "",
         "Raw tables (rows)",
@@ -58,6 +57,8 @@ def summary(pg: PgSettings, paths: Paths) -> str:
     for schema in RAW_SCHEMAS:
         lines += [f"  {name:<48} {n:>10,}" for name, n in table_counts(conninfo, schema)]
     marts = table_counts(conninfo, "analytics%", "mart_%")
+    schemas = sorted({name.split(".")[0] for name, _ in marts}) or ["(not built yet)"]
+    lines.insert(4, f"  marts:      schema {', '.join(schemas)} (dbt models mart_nis2_*)")
     lines += ["", "NIS2 marts (rows)"]
     lines += [f"  {name:<48} {n:>10,}" for name, n in marts] or ["  (no marts built yet)"]
     return "\n".join(lines)
