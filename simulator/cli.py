@@ -69,6 +69,8 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, orjson.JSONDecodeError, FaultConfigError) as err:
             print(f"error: --faults {args.faults}: {err}", file=sys.stderr)
             return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before the banner: tests wait on it
     try:
         srv = start_server(
             args.data,
@@ -88,8 +90,6 @@ def _serve(args: argparse.Namespace) -> int:
         f"{srv.base_url}/auth/v2); rate limits {limits}. Ctrl-C to stop.",
         flush=True,
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with contextlib.suppress(KeyboardInterrupt):
         stop.wait()
     srv.stop()

@@ -1,4 +1,5 @@
-"""Wazuh alerts (alerts.json, one JSON alert per line) for the organisation's hosts.
+"""Wazuh alerts for the organisation's hosts: JSON lines in daily files laid out as Wazuh's
+own rotation does (``alerts/YYYY/Mon/ossec-alerts-DD.json``, docs/contracts.md).
 
 Stock Wazuh rules where they exist (PAM, sshd, web, agent status); Keycloak rules use the
 custom range 100200-100299 as a real deployment would, since Wazuh ships no Keycloak ruleset.
@@ -193,7 +194,7 @@ class Alerts:
         }
         self.items.append((ms, alert))
 
-    def finish(self, end_ms: int) -> list[bytes]:
+    def finish(self, end_ms: int) -> list[tuple[int, bytes]]:
         """Order by time, assign ids from per-day offsets, drop anything after ``end``."""
         self.items.sort(key=lambda x: (x[0], x[1]["rule"]["id"], x[1]["full_log"]))
         offset, day, out = 0, None, []
@@ -204,7 +205,7 @@ class Alerts:
             line = orjson.dumps(alert)
             offset += len(line) + 1
             if ms <= end_ms:
-                out.append(line)
+                out.append((ms, line))
         return out
 
 
@@ -398,8 +399,51 @@ def _outage_and_gap(alerts: Alerts, rng: random.Random, sched: Schedule) -> None
     )
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def daily_file(root: Path, day: date) -> Path:
+    """Where Wazuh archives one day's alerts: ``YYYY/Mon/ossec-alerts-DD.json``."""
+    return root / f"{day.year}" / _MONTHS[day.month - 1] / f"ossec-alerts-{day.day:02d}.json"
+
+
+def alert_files(root: Path) -> list[Path]:
+    """The daily files under ``root`` in date order."""
+
+    def day_of(p: Path) -> tuple[int, int, int]:
+        return int(p.parent.parent.name), _MONTHS.index(p.parent.name), int(p.stem[-2:])
+
+    return sorted(root.glob("*/*/ossec-alerts-*.json"), key=day_of)
+
+
+def read_alert_lines(root: Path):
+    """Every alert line under ``root``, oldest file first."""
+    for path in alert_files(root):
+        with path.open("rb") as fh:
+            yield from (line for line in fh if line.strip())
+
+
+def _write_days(root: Path, lines: list[tuple[int, bytes]]) -> None:
+    """One file per UTC day; unchanged files are not rewritten (their mtime is the tap's
+    bookmark); files of days that no longer exist are removed."""
+    by_day: dict[date, list[bytes]] = {}
+    for ms, line in lines:
+        by_day.setdefault((EPOCH + timedelta(milliseconds=ms)).date(), []).append(line)
+    wanted = {daily_file(root, d): b"".join(x + b"\n" for x in day) for d, day in by_day.items()}
+    for path in alert_files(root):
+        if path not in wanted:
+            path.unlink()
+    for path, content in wanted.items():
+        if path.exists() and path.read_bytes() == content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)  # readers never see half a file
+
+
 def generate_wazuh(
-    path: Path,
+    root: Path,
     seed: int,
     sched: Schedule,
     days: list[date],
@@ -409,7 +453,7 @@ def generate_wazuh(
     admins: list[tuple],
     spray_users: int,
 ) -> int:
-    """Write ``alerts.json``; returns the number of alerts."""
+    """Write the daily alert files under ``root``; returns the number of alerts."""
     alerts = Alerts()
     for d in days:
         rng = slot_rng(seed, d.isoformat(), "wazuh")
@@ -418,26 +462,19 @@ def generate_wazuh(
     _keycloak_alerts(alerts, kc, kc_users, sched, spray_users)
     _outage_and_gap(alerts, slot_rng(seed, "scenario", "wazuh"), sched)
     lines = alerts.finish(to_epoch_ms(end))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        for line in lines:
-            fh.write(line + b"\n")
+    _write_days(root, lines)
     return len(lines)
 
 
-def last_and_first_around_gap(path: Path, sched: Schedule) -> tuple[str | None, str | None]:
+def last_and_first_around_gap(root: Path, sched: Schedule) -> tuple[str | None, str | None]:
     """The silent agent's last alert before the gap and first after it (ground truth)."""
-    before = after = None
-    gap_start = sched.log_gap.start
-    with path.open("rb") as fh:
-        for line in fh:
-            a = orjson.loads(line)
-            if a["agent"]["name"] != SILENT_AGENT:
-                continue
-            ts = datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
-            if ts < gap_start:
-                before = a["timestamp"]
-            elif after is None:
-                after = a["timestamp"]
-                break
-    return before, after
+    before = None
+    for line in read_alert_lines(root):
+        a = orjson.loads(line)
+        if a["agent"]["name"] != SILENT_AGENT:
+            continue
+        if datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z") < sched.log_gap.start:
+            before = a["timestamp"]
+        else:
+            return before, a["timestamp"]
+    return before, None

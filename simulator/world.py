@@ -1,6 +1,6 @@
 """One command builds the whole simulated organisation: every source plus ground truth.
 
-Layout (docs/contracts.md): ``didit/`` (simulator data), ``wazuh/alerts.json``,
+Layout (docs/contracts.md): ``didit/`` (simulator data), ``wazuh/alerts/YYYY/Mon/*.json``,
 ``incidents/incident_register.csv``, ``keycloak/`` (DDL + rows), ``ground_truth.json``.
 """
 
@@ -21,7 +21,7 @@ from simulator.ground_truth import build_ground_truth
 from simulator.incidents_gen import define_incidents, write_register
 from simulator.organisation import build_organisation
 from simulator.schedule import Schedule, build_schedule
-from simulator.wazuh_gen import generate_wazuh, last_and_first_around_gap
+from simulator.wazuh_gen import generate_wazuh, last_and_first_around_gap, read_alert_lines
 
 DEFAULT_DAYS = 365
 DEFAULT_API_CALLS_PER_DAY = 60
@@ -46,15 +46,14 @@ def _anchor(out_dir: Path, seed: int, days: int, end: datetime, start: date | No
     return (end - timedelta(days=days)).date(), days
 
 
-def _link_alerts(incidents, alerts_path: Path) -> None:
+def _link_alerts(incidents, alerts_root: Path) -> None:
     wanted = {rule for i in incidents for rule in i.linked_rules}
     hits: list[tuple[datetime, str, str]] = []
-    with alerts_path.open("rb") as fh:
-        for line in fh:
-            a = orjson.loads(line)
-            if a["rule"]["id"] in wanted:
-                ts = datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
-                hits.append((ts, a["rule"]["id"], a["id"]))
+    for line in read_alert_lines(alerts_root):
+        a = orjson.loads(line)
+        if a["rule"]["id"] in wanted:
+            ts = datetime.strptime(a["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
+            hits.append((ts, a["rule"]["id"], a["id"]))
     for inc in incidents:
         lo, hi = inc.detected - timedelta(hours=6), inc.contained + timedelta(hours=1)
         inc.linked_alert_ids = [
@@ -106,7 +105,8 @@ def generate_world(
         ]
     users = {u.id: u.username for u in kg.build_users(org, sched)}
     admins = [(u.username, u.ip) for u in kg.build_users(org, sched) if "security-admin" in u.roles]
-    alerts_path = out_dir / "wazuh" / "alerts.json"
+    alerts_path = out_dir / "wazuh" / "alerts"
+    (out_dir / "wazuh" / "alerts.json").unlink(missing_ok=True)  # the layout before daily files
     counts["wazuh.alerts"] = generate_wazuh(
         alerts_path, seed, sched, days_list, end, kc_rows, users, admins, kg.SPRAY_USERS
     )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from simulator.wazuh_gen import read_alert_lines
+
 MARTS = {
     "mart_nis2_incident_register",
     "mart_nis2_significance_assessment",
@@ -41,7 +43,7 @@ def data(world: Path) -> dict:
         t: [json.loads(x) for x in (world / f"keycloak/{t}.jsonl").read_text().split("\n") if x]
         for t in ("event_entity", "admin_event_entity", "user_entity", "user_attribute")
     }
-    alerts = [json.loads(x) for x in (world / "wazuh/alerts.json").read_text().split("\n") if x]
+    alerts = [json.loads(x) for x in read_alert_lines(world / "wazuh" / "alerts")]
     with (world / "incidents/incident_register.csv").open() as fh:
         incidents = {r["incident_id"]: r for r in csv.DictReader(fh)}
     return {

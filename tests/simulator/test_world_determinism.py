@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import CALLS_PER_DAY, DAYS, END
 
+from simulator.wazuh_gen import _MONTHS, alert_files, read_alert_lines
 from simulator.world import generate_world
 
 FILES = (
-    "wazuh/alerts.json",
     "incidents/incident_register.csv",
     "ground_truth.json",
     "didit/organisation.json",
@@ -66,13 +67,14 @@ def test_same_seed_gives_the_same_bytes(world: Path, tmp_path: Path):
     generate_world(again, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END)
     for name in FILES:
         assert (again / name).read_bytes() == (world / name).read_bytes(), name
+    assert _alerts(again) == _alerts(world)
     assert dump(again / "didit") == dump(world / "didit")
 
 
 def test_another_seed_gives_another_world(world: Path, tmp_path: Path):
     other = tmp_path / "other"
     generate_world(other, seed=8, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END)
-    assert (other / "wazuh/alerts.json").read_bytes() != (world / "wazuh/alerts.json").read_bytes()
+    assert _alerts(other) != _alerts(world)
     assert dump(other / "didit")["audit_log"] != dump(world / "didit")["audit_log"]
 
 
@@ -80,9 +82,19 @@ def _lines(path: Path) -> set[bytes]:
     return set(path.read_bytes().splitlines())
 
 
+def _alerts(root: Path) -> dict[str, bytes]:
+    """Each daily alert file's bytes by its path under wazuh/alerts."""
+    base = root / "wazuh" / "alerts"
+    return {str(p.relative_to(base)): p.read_bytes() for p in alert_files(base)}
+
+
 def test_a_later_end_keeps_every_immutable_record_and_adds_new_ones(world: Path, later: Path):
+    before, after = _alerts(world), _alerts(later)
+    assert len(after) > len(before)
+    changed = [name for name in before if after[name] != before[name]]
+    assert changed == [max(before, key=lambda n: (n[:4], _MONTHS.index(n[5:8]), n))]
+    assert set(b"".join(before.values()).splitlines()) < set(b"".join(after.values()).splitlines())
     for name in (
-        "wazuh/alerts.json",
         "keycloak/event_entity.jsonl",
         "keycloak/admin_event_entity.jsonl",
     ):
@@ -92,6 +104,19 @@ def test_a_later_end_keeps_every_immutable_record_and_adds_new_ones(world: Path,
     first, second = dump(world / "didit"), dump(later / "didit")
     for table in ("audit_log", "reviews", "case_events"):
         assert set(first[table]) < set(second[table]), table
+
+
+def test_unchanged_daily_alert_files_are_not_rewritten(world: Path, tmp_path: Path):
+    out = tmp_path / "org"
+    generate_world(out, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END)
+    files = alert_files(out / "wazuh" / "alerts")
+    for path in files:
+        os.utime(path, (1, 1))
+    generate_world(
+        out, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END + timedelta(days=1)
+    )
+    touched = [p for p in files if p.stat().st_mtime != 1]
+    assert touched == [files[-1]]  # only the day `end` cut short gained alerts
 
 
 def test_a_later_end_keeps_sessions_and_lets_their_status_move_on(world: Path, later: Path):
@@ -136,7 +161,7 @@ def _max_ts(world: Path) -> list[str]:
         )
     ]
     conn.close()
-    alerts = [json.loads(x)["timestamp"] for x in (world / "wazuh/alerts.json").open()]
+    alerts = [json.loads(x)["timestamp"] for x in read_alert_lines(world / "wazuh" / "alerts")]
     return [*stamps, max(a.replace("+0000", "Z") for a in alerts)]
 
 
