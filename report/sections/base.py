@@ -194,10 +194,14 @@ def count_positive(data: MartData, column: str) -> int | None:
     return sum(1 for row in data.rows if (row.get(column) or 0) > 0)
 
 
-def total(rows: Iterable[Row], column: str) -> float | None:
-    values = [row.get(column) for row in rows]
-    numbers = [float(v) for v in values if v is not None and not isinstance(v, bool | str)]
-    return sum(numbers) if numbers else None
+def total(data: MartData, column: str, rows: Iterable[Row] | None = None) -> float | int | None:
+    """Sum of a column over the period rows (or `rows`): 0 when there are none, None when the
+    mart or the column is missing, so 'nothing happened' and 'cannot say' stay apart."""
+    if not available(data) or (data.columns and column not in data.columns):
+        return None
+    values = (row.get(column) for row in (data.rows if rows is None else rows))
+    result = sum((float(v) for v in values if v is not None and not isinstance(v, bool | str)), 0.0)
+    return int(result) if result.is_integer() else result
 
 
 def tally(rows: Iterable[Row], column: str) -> Counter[str]:

@@ -267,7 +267,7 @@ def _identity_assurance(context: PackContext) -> Block:
                 Metric(
                     "resets_without_verification",
                     "Credential resets without verification",
-                    total(data.rows, "resets_without_verification"),
+                    total(data, "resets_without_verification"),
                     bad_when_positive=True,
                     column="resets_without_verification",
                 ),
@@ -281,7 +281,7 @@ def _identity_assurance(context: PackContext) -> Block:
                 Metric(
                     "manual_overrides",
                     "Manual verification-status overrides",
-                    total(data.rows, "manual_status_overrides"),
+                    total(data, "manual_status_overrides"),
                     column="manual_status_overrides",
                 ),
             ],
@@ -393,14 +393,18 @@ def _api_activity(context: PackContext) -> Block:
             Metric(
                 "api_requests",
                 "API requests",
-                total(data.rows, "requests"),
-                total(data.previous_rows or [], "requests"),
+                total(data, "requests"),
+                total(data, "requests", data.previous_rows)
+                if data.previous_rows is not None
+                else None,
             ),
             Metric(
                 "api_auth_failures",
                 "Authentication failures (401/403)",
-                total(data.rows, "auth_fail_401_403"),
-                total(data.previous_rows or [], "auth_fail_401_403"),
+                total(data, "auth_fail_401_403"),
+                total(data, "auth_fail_401_403", data.previous_rows)
+                if data.previous_rows is not None
+                else None,
             ),
             Metric(
                 "api_spikes",

@@ -92,7 +92,7 @@ def _gaps(context: PackContext) -> Block:
         "Periods in which a source sent nothing for longer than it should, and what explains them.",
         metrics=[
             Metric("log_gaps", "Gaps", row_count(data.rows, data)),
-            Metric("log_gap_minutes", "Gap minutes", total(data.rows, "gap_minutes")),
+            Metric("log_gap_minutes", "Gap minutes", total(data, "gap_minutes")),
             Metric(
                 "log_gaps_unexplained",
                 "Unexplained gaps",

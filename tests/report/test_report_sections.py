@@ -57,3 +57,21 @@ def test_previous_period_counts_give_the_trend(october):
     block = _block(identity_access.build(_context(sample_tables(), october)), "auth-failures")
     detections = next(m for m in block.metrics if m.key == "auth_detections")
     assert (detections.value, detections.previous, detections.change) == (2, 1, "+1")
+
+
+def test_sums_are_zero_without_rows_and_unknown_without_the_mart(october):
+    tables = sample_tables()
+    tables["mart_nis2_log_ingestion_gaps"] = []
+    from report.sections import logging_evidence
+
+    empty = _block(logging_evidence.build(_context(tables, october)), "gaps")
+    del tables["mart_nis2_log_ingestion_gaps"]
+    missing = _block(logging_evidence.build(_context(tables, october)), "gaps")
+    minutes = {
+        b: next(m for m in block.metrics if m.key == "log_gap_minutes")
+        for b, block in (("empty", empty), ("missing", missing))
+    }
+    assert minutes["empty"].value == 0
+    assert minutes["missing"].value is None
+    full = _block(logging_evidence.build(_context(sample_tables(), october)), "gaps")
+    assert next(m for m in full.metrics if m.key == "log_gap_minutes").value == 1320
