@@ -10,7 +10,7 @@ export MELTANO_CLI_DISABLE_VERSION_CHECK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint unit integration install stop clean
+.PHONY: demo test lint install browser stop clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,18 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/nis2-pipeline demo
 
+# The report test drives a real headless Chromium: Debian's package (no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The report's browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint transform
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
 
 stop:
