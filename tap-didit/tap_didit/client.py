@@ -307,7 +307,20 @@ class DiditStream(RESTStream):
                     out[key] = context[key]
         for key in self.timestamp_fields:
             out[key] = normalize_timestamp(out[key])
+        if any(out.get(key) in (None, "") for key in self.primary_keys):
+            self.skip_record(out, f"has no {'/'.join(self.primary_keys)}")
+            return None
         return out
+
+    def skip_record(self, record: dict[str, Any], reason: str) -> None:
+        """Warn about a record that cannot be loaded, naming it by key, never by content."""
+        identity = {k: record.get(k) for k in self.primary_keys}
+        self.logger.warning(
+            "Stream '%s': skipped record %s: it %s. Other records continue.",
+            self.name,
+            identity,
+            reason,
+        )
 
     @cached_property
     def _empty_record(self) -> dict[str, None]:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from singer_sdk.helpers.types import Context
 
 from tap_didit.client import DiditStream
-from tap_didit.timestamps import parse_timestamp
+from tap_didit.timestamps import is_canonical, parse_timestamp
 from tap_didit.window import Window
 
 
@@ -87,9 +87,18 @@ class NewestFirstStream(DiditStream):
         yield from super().get_records(context)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        """Drop records below the floor (they came with the whole first day)."""
-        if self._window is not None and not self._window.contains(
-            row.get(self.source_timestamp_key)
-        ):
+        """Drop records below the floor (they came with the whole first day).
+
+        A record without a readable timestamp is skipped with a warning: emitting it would
+        corrupt the bookmark, which the SDK compares as text.
+        """
+        out = super().post_process(row, context)
+        if out is None:
             return None
-        return super().post_process(row, context)
+        stamp = out.get(self.replication_key)
+        if not (isinstance(stamp, str) and is_canonical(stamp)):
+            self.skip_record(out, f"has no valid `{self.replication_key}` timestamp")
+            return None
+        if self._window is not None and not self._window.contains(stamp):
+            return None
+        return out

@@ -53,7 +53,10 @@ class Window:
             return True
         if is_canonical(timestamp):
             return timestamp >= self.floor_text  # type: ignore[operator]
-        return parse_timestamp(timestamp) >= self.floor
+        try:
+            return parse_timestamp(timestamp) >= self.floor
+        except ValueError:
+            return True  # unreadable: never a reason to stop walking
 
     def page_is_past_floor(self, key: str):
         """A predicate for the paginator: every record on the page is older than the floor."""

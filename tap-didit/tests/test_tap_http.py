@@ -234,3 +234,18 @@ def test_a_deselected_property_is_not_emitted(didit):
     records = run.records("sessions")
     assert len(records) == 3
     assert all("full_name" not in r and "status" in r for r in records)
+
+
+def test_bad_records_are_skipped_by_key_while_good_ones_flow(didit):
+    good = sessions(4)
+    broken_time = make_session(90, T0, created_at="2026-03-01 around noon")
+    no_key = make_session(91, T0, session_id="")
+    didit.sessions = [*good, broken_time, no_key]
+    run = run_tap(didit.config(session_kinds=["user"]), {"sessions"})
+    assert {r["session_id"] for r in run.records("sessions")} == {s["session_id"] for s in good}
+    assert f"skipped record {{'session_id': '{broken_time['session_id']}'}}" in run.logs
+    assert "has no valid `created_at` timestamp" in run.logs
+    assert "has no session_id" in run.logs
+    assert PII not in run.logs
+    bookmark = run.final_state["bookmarks"]["sessions"]["partitions"][0]["replication_key_value"]
+    assert bookmark == max(s["created_at"] for s in good)

@@ -89,3 +89,18 @@ def test_no_secret_or_personal_data_in_logs_or_state(sim):
     # requests); the credentials themselves never do.
     for secret in SECRETS[:3]:
         assert secret not in run.output
+
+
+def test_a_delivery_bookmark_older_than_didits_retention_is_warned_about(sim):
+    streams = {"webhook_destinations", "webhook_deliveries"}
+    first = run_tap(sim.config(), streams)
+    assert first.records("webhook_deliveries")
+    state = first.final_state
+    partitions = state["bookmarks"]["webhook_deliveries"]["partitions"]
+    stale = partitions[0]
+    stale["replication_key_value"] = "2025-01-01T00:00:00.000000Z"
+    second = run_tap(sim.config(), streams, state=state)
+    destination = stale["context"]["destination_uuid"]
+    assert f"the bookmark of destination {destination} is" in second.logs
+    assert "Didit keeps deliveries about 30 days" in second.logs
+    assert second.logs.count("Didit keeps deliveries about 30 days") == 1
