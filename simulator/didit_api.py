@@ -19,7 +19,7 @@ import orjson
 
 from simulator import api_routes as api
 from simulator import console_routes as console
-from simulator.console_auth import ConsoleAuth
+from simulator.console_auth import AuthError, ConsoleAuth
 from simulator.faults import FaultConfigError, Faults
 from simulator.organisation import build_organisation
 from simulator.pagination import BadParamsError
@@ -276,7 +276,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _authorise(self, route: Route, groups: tuple, headers: dict) -> tuple | None:
         """Didit's auth answers: 403 almost everywhere; 401 on /v3/users/ without any
-        credential; 404 before auth on the decision route for unknown sessions."""
+        credential; 404 before auth on the decision route for unknown sessions. The decision
+        and users routes also take a Console Bearer token (spec)."""
         if route.auth in ("none", "bearer"):
             return None
         if route.auth == "decision" and not api.session_exists(self.sim.store, groups[0]):
@@ -284,11 +285,20 @@ class Handler(BaseHTTPRequestHandler):
         key = headers.get("x-api-key")
         if key is not None and key in self.sim.keys:
             return None
+        if key is None and route.auth in ("users", "decision") and self._bearer_ok(headers):
+            return None
         if route.auth == "users" and key is None and "authorization" not in headers:
             return 401, NO_CREDENTIALS_USERS
         if route.auth == "decision":
             return 403, NO_CREDENTIALS_DECISION
         return 403, FORBIDDEN
+
+    def _bearer_ok(self, headers: dict) -> bool:
+        try:
+            self.sim.auth.principal(headers.get("authorization"))
+        except AuthError:
+            return False
+        return True
 
     def _after_page(self, path: str) -> None:
         stream = (

@@ -127,3 +127,11 @@ def test_the_temp_token_is_valid_five_minutes(make_server):
 def test_totp_matches_the_rfc_6238_test_vectors(unix_time, code):
     secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"
     assert totp_at(secret, unix_time) == code
+
+
+def test_decision_and_users_also_accept_a_console_bearer_token(client, console_token):
+    bearer = {"Authorization": f"Bearer {console_token}"}
+    sid = client.get("/v3/sessions/?limit=1").json()["results"][0]["session_id"]
+    assert client.get(f"/v3/session/{sid}/decision/", bearer).status == 200
+    assert client.get("/v3/users/?limit=1", bearer).status == 200
+    assert client.get("/v3/workflows/", bearer).status == 403

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from sim_client import walk
+from sim_client import Client, walk
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +176,19 @@ def test_list_entries_search_matches_the_value(client):
     countries = next(x for x in lists if x["name"] == "High-risk countries")
     rows = walk(client, f"/v3/lists/{countries['uuid']}/entries/?search=PRK")
     assert [r["value"] for r in rows] == ["PRK"]
+
+
+def test_concurrent_clients_each_get_every_session_once(server):
+    """Eight clients page at once (a thread per connection on the server)."""
+
+    def one_walk(_: int) -> list[int]:
+        c = Client(server.base_url)
+        try:
+            return [r["session_number"] for r in walk(c, "/v3/sessions/?limit=25")]
+        finally:
+            c.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one_walk, range(8)))
+    assert all(r == results[0] for r in results)
+    assert len(set(results[0])) == len(results[0]) > 25
