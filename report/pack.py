@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,6 +142,15 @@ def render_pack(
         source_freshness=[pseudonymiser.row(r) for r in freshness_reader()]
         if freshness_reader
         else [],
+    )
+    progress(f"reading marts for the previous period {period.previous().label} (trends)")
+    context = replace(
+        context,
+        previous=replace(
+            context,
+            period=period.previous(),
+            marts=load_marts(source, period.previous(), pseudonymiser),
+        ),
     )
     progress("building sections")
     sections = [build(context) for build in SECTION_BUILDERS]

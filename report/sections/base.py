@@ -28,6 +28,7 @@ class PackContext:
     pseudonym_key_managed: bool
     source_freshness: list[Row] = field(default_factory=list)
     profile: Row = field(default_factory=dict)
+    previous: PackContext | None = None  # the same marts cut to the previous period
 
 
 @dataclass

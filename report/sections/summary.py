@@ -58,14 +58,27 @@ def monthly_blocks(data: MartData) -> list[Block]:
     return blocks
 
 
+def key_facts(context: PackContext) -> list[Metric]:
+    """Incident, deadline and control figures, each with its value in the previous period."""
+    facts = incident_metrics(context) + status_metrics(context)
+    if context.previous is not None:
+        before = {
+            m.key: m.value
+            for m in incident_metrics(context.previous) + status_metrics(context.previous)
+        }
+        for metric in facts:
+            metric.previous = before.get(metric.key)
+    return facts
+
+
 def build(context: PackContext) -> Section:
     data = context.marts[MONTHLY]
     blocks = [
         Block(
             "key-facts",
             "Key facts of the period",
-            "Counted from the marts of this pack.",
-            metrics=incident_metrics(context) + status_metrics(context),
+            "Counted from the marts of this pack; the previous period is cut from the same marts.",
+            metrics=key_facts(context),
         ),
     ]
     monthly = monthly_blocks(data)

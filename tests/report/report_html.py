@@ -11,6 +11,7 @@ class PackHtml(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.metrics: dict[str, str] = {}
+        self.previous: dict[str, str] = {}
         self.external: list[str] = []
         self.cells: list[tuple[str, str]] = []
         self.table_cells: dict[str, list[tuple[str, str]]] = {}
@@ -29,7 +30,9 @@ class PackHtml(HTMLParser):
                 "data-status", ""
             )
         if "data-metric" in found:
-            self.metrics[found["data-metric"]] = found.get("data-value", "")
+            # the first occurrence: the management summary comes first
+            self.metrics.setdefault(found["data-metric"], found.get("data-value", ""))
+            self.previous.setdefault(found["data-metric"], found.get("data-previous", ""))
         if "data-column" in found:
             cell = (found["data-column"], found.get("data-value", ""))
             self.cells.append(cell)

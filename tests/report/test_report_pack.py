@@ -66,6 +66,12 @@ def test_the_previous_month_gives_the_trend(html):
     )
 
 
+def test_key_facts_are_compared_with_the_previous_period(parsed):
+    assert (parsed.metrics["incidents"], parsed.previous["incidents"]) == ("2", "1")
+    assert (parsed.metrics["stages_breached"], parsed.previous["stages_breached"]) == ("1", "0")
+    assert parsed.previous["monthly.incidents_total"] == "4"
+
+
 def test_the_late_notification_shows_as_breached(parsed):
     assert ("notification", "breached") in parsed.cells
     assert ("early_warning", "met") in parsed.cells
