@@ -15,6 +15,7 @@ from simulator.clock import iso_z
 from simulator.didit_store import open_store, to_json
 from simulator.pagination import BadParamsError
 
+MMAP_BYTES = 1 << 30
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -67,6 +68,7 @@ class Store:
             conn = sqlite3.connect(
                 self.data_dir / "didit.sqlite", check_same_thread=False, timeout=30
             )
+            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # page reads without syscalls
             self._local.conn = conn
         return conn
 
