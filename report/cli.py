@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from report.manifest import verify
-from report.period import PeriodError, parse_period
+from report.period import PeriodError
 
 ENTITY_ENV = "NIS2_ENTITY_NAME"
 PERIOD_ENV = "NIS2_REPORT_PERIOD"
@@ -71,37 +71,23 @@ def _say(message: str) -> None:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from pipeline.settings import Paths
-    from report.pack import EntityUnknownError, render_pack
-    from report.postgres_source import PostgresSource, conninfo_from_env
+    from report.pack import EntityUnknownError, render_from_warehouse
     from report.warehouse import WarehouseError
 
     try:
-        period = parse_period(args.period or _last_full_month())
-    except PeriodError as exc:
-        _say(str(exc))
-        return 2
-    try:
-        source = PostgresSource(args.dsn or conninfo_from_env(), args.schema)
-    except WarehouseError as exc:
-        _say(str(exc))
-        return 2
-    _say(f"warehouse: {source.address}")
-    try:
-        result = render_pack(
-            source,
-            period,
-            args.entity,
-            args.out or Paths.from_env().report,
+        result = render_from_warehouse(
+            period=args.period or _last_full_month(),
+            conninfo=args.dsn,
+            schema=args.schema,
+            entity=args.entity,
+            out=args.out,
             internal_names=args.internal_names,
             pdf=not args.no_pdf,
             progress=_say,
         )
-    except EntityUnknownError as exc:
+    except (PeriodError, WarehouseError, EntityUnknownError) as exc:
         _say(str(exc))
         return 2
-    finally:
-        source.close()
     for problem in result.data_problems:
         _say(f"warning: {problem}")
     _say(f"manifest SHA-256 (record it outside the pack): {result.manifest_sha256}")

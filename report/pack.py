@@ -20,7 +20,7 @@ from report.formatting import display, raw
 from report.manifest import write_manifest
 from report.marts import ENTITY_PROFILE, INCIDENT_REGISTER
 from report.pdf import write_pdf
-from report.period import Period
+from report.period import Period, parse_period
 from report.pseudonyms import Pseudonymiser
 from report.sections import (
     appendix,
@@ -207,3 +207,36 @@ def _replace(staging: Path, target: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
     else:
         staging.rename(target)
+
+
+def render_from_warehouse(
+    period: str,
+    *,
+    conninfo: str | None = None,
+    schema: str | None = None,
+    entity: str | None = None,
+    out: Path | None = None,
+    internal_names: bool = False,
+    pdf: bool = True,
+    progress: Progress = lambda message: None,
+) -> PackResult:
+    """The pack for `period` (YYYY-MM or a day range) from the warehouse; what the CLI and the
+    pipeline call. Defaults: the NIS2_PG_* connection and $NIS2_VAR_DIR/report."""
+    from pipeline.settings import Paths
+    from report.postgres_source import PostgresSource, conninfo_from_env
+
+    parsed = parse_period(period)
+    source = PostgresSource(conninfo or conninfo_from_env(), schema)
+    progress(f"warehouse: {source.address}")
+    try:
+        return render_pack(
+            source,
+            parsed,
+            entity,
+            out or Paths.from_env().report,
+            internal_names=internal_names,
+            pdf=pdf,
+            progress=progress,
+        )
+    finally:
+        source.close()
