@@ -100,7 +100,9 @@ class AuditLogsStream(NewestFirstStream):
     def validate_response(self, response: requests.Response) -> None:
         """A 401 with a renewable token: renew once and retry, then fail clearly."""
         auth = self.tap.console_auth
-        if response.status_code == 401 and auth.can_renew and not self._token_renewed:
+        if response.status_code < 400:
+            self._token_renewed = False  # the next expiry may be renewed again
+        elif response.status_code == 401 and auth.can_renew and not self._token_renewed:
             self._token_renewed = True
             auth.invalidate()
             raise RetriableAPIError(self.response_error_message(response), response)

@@ -181,6 +181,8 @@ def _items(value: Any) -> Iterable[dict[str, Any]]:
 def project_decision(body: dict[str, Any]) -> dict[str, Any]:
     """The compliance view of a decision: statuses, warnings, AML totals, reviews.
 
+    `vendor_data` (the customer's own reference) is kept so decisions join to its records.
+
     Deliberately leaves out images, presigned URLs, document numbers, extracted personal
     data and screening hits: NIS2 reporting needs the outcome, not the evidence.
     """
@@ -212,6 +214,7 @@ def project_decision(body: dict[str, Any]) -> dict[str, Any]:
         "status": body.get("status"),
         "environment": body.get("environment"),
         "workflow_id": body.get("workflow_id"),
+        "vendor_data": body.get("vendor_data"),
         "features": [f.get("feature") if isinstance(f, dict) else f for f in features],
         "feature_results": results,
         "warnings": warnings,
@@ -240,6 +243,7 @@ class SessionDecisionsStream(_SessionChild):
             "status": "string",
             "environment": "string",
             "workflow_id": "string",
+            "vendor_data": "string",
             "features": "strings",
             "feature_results": "array",
             "warnings": "array",
