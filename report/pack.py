@@ -127,6 +127,7 @@ def render_pack(
     profile = entity_profile(marts, entity)
     entity = str(profile["legal_name"])
     problems = [d.unavailable_reason for d in marts.values() if d.status in {"missing", "error"}]
+    problems += [d.undated_note for d in marts.values() if d.undated]
     for data in marts.values():
         progress(f"  {data.spec.name}: {data.status}, {len(data.rows)} rows")
     freshness_reader = getattr(source, "source_freshness", None)

@@ -83,7 +83,7 @@ class PostgresSource:
         return self._columns.get(name)
 
     def fetch(
-        self, name: str, at_column: str | None, since: datetime, until: datetime
+        self, name: str, at_columns: list[str], since: datetime, until: datetime
     ) -> tuple[list[str], list[Row]] | None:
         columns = self.columns(name)
         if columns is None:
@@ -92,9 +92,12 @@ class PostgresSource:
             sql.Identifier(self._schemas[name]), sql.Identifier(name)
         )
         params: dict[str, Any] = {}
-        if at_column and self._is_temporal(name, at_column):
-            query += sql.SQL(" where {col} >= %(since)s and {col} < %(until)s").format(
-                col=sql.Identifier(at_column)
+        if at_columns and all(self._is_temporal(name, c) for c in at_columns):
+            moment = sql.SQL("coalesce({})").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in at_columns)
+            )
+            query += sql.SQL(" where {m} is null or ({m} >= %(since)s and {m} < %(until)s)").format(
+                m=moment
             )
             params = {"since": since, "until": until}
         try:

@@ -35,10 +35,24 @@ class MartData:
     cut_note: str = ""
     problem: str = ""
     latest_at: datetime | None = None
+    undated: list[Row] = field(default_factory=list)  # rows no time column can place
 
     @property
     def has_rows(self) -> bool:
         return bool(self.rows)
+
+    @property
+    def undated_note(self) -> str:
+        """Rows left out because their time columns are empty or unreadable, named by id."""
+        if not self.undated:
+            return ""
+        key = self.columns[0] if self.columns else ""
+        ids = ", ".join(str(row.get(key)) for row in self.undated[:5])
+        more = f" and {len(self.undated) - 5} more" if len(self.undated) > 5 else ""
+        return (
+            f"{len(self.undated)} row(s) of {self.spec.name} have no readable "
+            f"{' / '.join(self.spec.start_columns)} and are in no period: {key} {ids}{more}"
+        )
 
     @property
     def unavailable_reason(self) -> str:
@@ -57,10 +71,11 @@ class MartSource(Protocol):
     def describe(self) -> str: ...
 
     def fetch(
-        self, name: str, at_column: str | None, since: datetime, until: datetime
+        self, name: str, at_columns: list[str], since: datetime, until: datetime
     ) -> tuple[list[str], list[Row]] | None:
-        """Columns and rows of a mart (None if it does not exist). With `at_column`, the
-        source may drop rows outside [since, until) early; the cut below is still applied."""
+        """Columns and rows of a mart (None if it does not exist). With `at_columns`, the
+        source may drop rows whose first non-null such column lies outside [since, until);
+        rows where all are null must be kept. The cut below is still applied."""
         ...
 
     def columns(self, name: str) -> list[str] | None: ...
@@ -85,7 +100,7 @@ class InMemorySource:
         return list(seen)
 
     def fetch(
-        self, name: str, at_column: str | None, since: datetime, until: datetime
+        self, name: str, at_columns: list[str], since: datetime, until: datetime
     ) -> tuple[list[str], list[Row]] | None:
         columns = self.columns(name)
         if columns is None:
@@ -121,9 +136,9 @@ def _load_one(
         columns = source.columns(spec.name)
         if columns is None:
             return MartData(spec, "missing", cut_note="mart not found")
-        at_column = first_present(columns, spec.start_columns) if spec.cut is Cut.AT else None
+        at_columns = [c for c in spec.start_columns if c in columns] if spec.cut is Cut.AT else []
         previous = period.previous()
-        fetched = source.fetch(spec.name, at_column, previous.start, period.end)
+        fetched = source.fetch(spec.name, at_columns, previous.start, period.end)
     except WarehouseError as exc:
         return MartData(spec, "error", problem=str(exc))
     if fetched is None:
@@ -132,6 +147,7 @@ def _load_one(
     rows, note = _cut(spec, columns, all_rows, period, incident_ids)
     data = MartData(spec, "ok" if rows else "empty", columns, rows, cut_note=note)
     data.latest_at = _latest(spec, columns, all_rows)
+    data.undated = _undated(spec, columns, all_rows)
     if spec.cut is Cut.AT and first_present(columns, spec.start_columns):
         data.previous_rows, _ = _cut(spec, columns, all_rows, previous, incident_ids)
     return data
@@ -163,6 +179,15 @@ def _cut(
         return kept, f"{_names(starts)} within the period"
     kept = [row for row in rows if _overlaps(period, _coalesce(row, starts), _coalesce(row, ends))]
     return kept, f"{_names(starts)} to {_names(ends) or 'open end'} overlapping the period"
+
+
+def _undated(spec: MartSpec, columns: list[str], rows: list[Row]) -> list[Row]:
+    """Rows of a time-cut mart that no period can hold: their time columns are all empty
+    or unreadable. They are named in the pack instead of vanishing."""
+    starts = [c for c in spec.start_columns if c in columns]
+    if spec.cut not in {Cut.AT, Cut.OVERLAP} or not starts:
+        return []
+    return [row for row in rows if to_moment(_coalesce(row, starts)) is None]
 
 
 def _names(columns: list[str]) -> str:

@@ -22,13 +22,14 @@ def _methods(context: PackContext) -> Table:
                 Cell(data.cut_note or data.problem or "—", data.cut_note),
                 Cell(state, raw(len(data.rows)), "" if data.status == "ok" else "status-no_data"),
                 Cell(display(data.latest_at), raw(data.latest_at)),
+                Cell(str(len(data.undated)), str(len(data.undated)), "bad" if data.undated else ""),
             ]
         )
     return Table(
         "methods",
         "Marts used, how each was cut to the period, and its newest evidence",
-        ["Mart", "Topic", "Rows chosen", "Rows in pack", "Newest timestamp"],
-        ["mart", "title", "cut", "rows", "latest_at"],
+        ["Mart", "Topic", "Rows chosen", "Rows in pack", "Newest timestamp", "Undated rows"],
+        ["mart", "title", "cut", "rows", "latest_at", "undated"],
         rows,
         len(rows),
     )

@@ -161,7 +161,8 @@ def status_css(column: str, value: Any) -> str:
 
 def no_data(*marts: MartData) -> list[str]:
     """The 'no data' notices of the given marts (missing, unreadable or empty for the period)."""
-    return [reason for data in marts if (reason := data.unavailable_reason)]
+    notes = [data.unavailable_reason for data in marts] + [data.undated_note for data in marts]
+    return [note for note in notes if note]
 
 
 def available(data: MartData) -> bool:

@@ -29,7 +29,8 @@ def warehouse(scratch_pg):
             "insert into analytics_nis2.mart_nis2_privileged_activity values "
             "('a', '2026-10-05 10:00Z', 'alice@example.org', true), "
             "('b', '2026-09-05 10:00Z', 'bob@example.org', false), "
-            "('c', '2026-08-05 10:00Z', 'carol@example.org', true)"
+            "('c', '2026-08-05 10:00Z', 'carol@example.org', true), "
+            "('d', null, 'dave@example.org', true)"
         )
         conn.execute(
             "create table analytics_nis2.mart_nis2_control_evidence_matrix "
@@ -62,6 +63,7 @@ def test_marts_schema_and_seed_schema_are_found(warehouse, october):
     assert [r["event_id"] for r in privileged.previous_rows] == ["b"]
     assert privileged.rows[0]["actor_key"].startswith("person-")
     assert privileged.rows[0]["event_ts"] == datetime(2026, 10, 5, 10, tzinfo=UTC)
+    assert [r["event_id"] for r in privileged.undated] == ["d"]  # fetched despite the filter
     assert marts["mart_nis2_control_evidence_matrix"].rows[0]["month"] == date(2026, 10, 1)
     assert marts["nis2_thresholds"].rows[0]["value"] == 24
     assert marts["mart_nis2_incident_register"].status == "missing"

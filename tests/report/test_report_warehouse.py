@@ -3,7 +3,7 @@
 from report_samples import sample_tables
 
 from report.pseudonyms import Pseudonymiser
-from report.warehouse import InMemorySource, load_marts
+from report.warehouse import InMemorySource, WarehouseError, load_marts
 
 KEEP = Pseudonymiser(None, enabled=False)
 
@@ -77,3 +77,38 @@ def test_rows_are_pseudonymised_by_the_loader(october):
     register = marts["mart_nis2_incident_register"].rows
     assert all(row["reported_by"].startswith("person-") for row in register)
     assert "203.0.113.7" not in register[0]["title"]
+
+
+def test_rows_without_a_readable_time_are_named_not_dropped(october):
+    tables = sample_tables()
+    tables["mart_nis2_incident_register"] = [
+        *tables["mart_nis2_incident_register"],
+        {
+            **tables["mart_nis2_incident_register"][0],
+            "incident_id": "INC-2026-099",
+            "aware_at": None,
+            "detected_at": "not a time",
+        },
+    ]
+    marts = load_marts(InMemorySource(tables), october, KEEP)
+    register = marts["mart_nis2_incident_register"]
+    assert [r["incident_id"] for r in register.undated] == ["INC-2026-099"]
+    assert "incident_id INC-2026-099" in register.undated_note
+    assert "INC-2026-099" not in [r["incident_id"] for r in register.rows]
+
+
+def test_an_unreadable_mart_is_reported_and_the_others_still_load(october):
+    class Flaky(InMemorySource):
+        def fetch(self, name, at_columns, since, until):
+            if name == "mart_nis2_privileged_activity":
+                raise WarehouseError("mart_nis2_privileged_activity: permission denied")
+            return super().fetch(name, at_columns, since, until)
+
+    marts = load_marts(Flaky(sample_tables()), october, KEEP)
+    broken = marts["mart_nis2_privileged_activity"]
+    assert broken.status == "error"
+    assert broken.unavailable_reason == (
+        "no data: mart mart_nis2_privileged_activity could not be read "
+        "(mart_nis2_privileged_activity: permission denied)"
+    )
+    assert marts["mart_nis2_incident_register"].status == "ok"
