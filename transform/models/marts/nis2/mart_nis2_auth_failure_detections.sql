@@ -33,23 +33,36 @@ per_user as (
     where f.outcome = 'failure'
 ),
 
--- each failure with the distinct accounts failing from the same source IP in the window
+-- distinct accounts failing from one source IP: counted over the current and the previous
+-- window-sized bucket (an exact sliding count distinct would need a quadratic self-join)
+ip_buckets as (
+    select
+        source_system,
+        src_ip,
+        principal,
+        floor(extract(epoch from event_ts) / extract(epoch from (select win from params)))
+            as bucket,
+        max(event_ts) as last_ts,
+        min(application) as application
+    from failures
+    where outcome = 'failure' and src_ip is not null
+    group by 1, 2, 3, 4
+),
+
 per_ip as (
     select
-        f.auth_event_id,
-        f.source_system,
-        f.src_ip,
-        f.event_ts,
-        f.application,
-        count(distinct g.principal) as n_in_window
-    from failures as f
-    inner join failures as g
-        on f.src_ip = g.src_ip
-        and f.source_system = g.source_system
-        and g.event_ts > f.event_ts - (select win from params)
-        and g.event_ts <= f.event_ts
-    where f.outcome = 'failure' and f.src_ip is not null
-    group by f.auth_event_id, f.source_system, f.src_ip, f.event_ts, f.application
+        b.source_system,
+        b.src_ip,
+        b.bucket,
+        max(b.last_ts) as event_ts,
+        min(b.application) as application,
+        count(distinct c.principal) as n_in_window
+    from ip_buckets as b
+    inner join ip_buckets as c
+        on b.source_system = c.source_system
+        and b.src_ip = c.src_ip
+        and c.bucket between b.bucket - 1 and b.bucket
+    group by b.source_system, b.src_ip, b.bucket
 ),
 
 lockouts as (
@@ -63,18 +76,26 @@ lockouts as (
     where f.outcome = 'lockout'
 ),
 
-successes as (
+-- a Keycloak success preceded within the window by failures from its IP or of its account
+keycloak_attempts as (
     select
-        s.*,
-        (
-            select count(*) from failures as f
-            where f.source_system = s.source_system
-                and f.event_ts >= s.event_ts - (select win from params)
-                and f.event_ts < s.event_ts
-                and (f.src_ip = s.src_ip or f.principal = s.principal)
-        ) as n_in_window
-    from auth as s
-    where s.outcome = 'success' and s.source_system = 'keycloak'
+        *,
+        count(*) filter (where outcome = 'failure') over (
+            partition by src_ip order by event_ts
+            range between (select win from params) preceding and current row
+        ) as ip_failures,
+        count(*) filter (where outcome = 'failure') over (
+            partition by principal order by event_ts
+            range between (select win from params) preceding and current row
+        ) as user_failures
+    from auth
+    where source_system = 'keycloak'
+),
+
+successes as (
+    select *, greatest(ip_failures, user_failures) as n_in_window
+    from keycloak_attempts
+    where outcome = 'success'
 ),
 
 flagged as (
@@ -134,39 +155,62 @@ detections as (
     group by detection_type, source_system, group_key, episode
 ),
 
+in_window as (
+    -- the failures that make up each detection, joined by its key (account, IP or all)
+    select
+        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
+        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
+    from detections as d
+    inner join failures as f
+        on d.source_system = f.source_system
+        and f.event_ts between d.lookback_start and d.window_end
+        and d.group_key = f.principal
+    where d.detection_type in ('user_bruteforce', 'success_after_failures')
+    union all
+    select
+        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
+        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
+    from detections as d
+    inner join failures as f
+        on d.source_system = f.source_system
+        and f.event_ts between d.lookback_start and d.window_end
+        and d.group_key = f.src_ip
+    where d.detection_type in ('password_spray', 'success_after_failures')
+    union all
+    select
+        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
+        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
+    from detections as d
+    inner join failures as f
+        on d.source_system = f.source_system
+        and f.event_ts between d.lookback_start and d.window_end
+        and f.outcome = 'lockout'
+    where d.detection_type = 'lockout_burst'
+),
+
+counted as (
+    select
+        detection_type,
+        source_system,
+        group_key,
+        first_flag_at,
+        min(event_ts) as window_start,
+        count(distinct auth_event_id) filter (where outcome = 'failure') as failures,
+        count(distinct principal) as distinct_users,
+        count(distinct src_ip) as distinct_ips,
+        count(distinct auth_event_id) filter (where outcome = 'lockout') as lockouts
+    from in_window
+    group by detection_type, source_system, group_key, first_flag_at
+),
+
 measured as (
     select
         d.*,
-        (
-            select min(f.event_ts) from failures as f
-            where f.source_system = d.source_system
-                and f.event_ts between d.lookback_start and d.window_end
-                and (f.principal = d.group_key or f.src_ip = d.group_key or d.group_key = 'all')
-        ) as window_start,
-        (
-            select count(*) from failures as f
-            where f.source_system = d.source_system and f.outcome = 'failure'
-                and f.event_ts between d.lookback_start and d.window_end
-                and (f.principal = d.group_key or f.src_ip = d.group_key or d.group_key = 'all')
-        ) as failures,
-        (
-            select count(distinct f.principal) from failures as f
-            where f.source_system = d.source_system
-                and f.event_ts between d.lookback_start and d.window_end
-                and (f.principal = d.group_key or f.src_ip = d.group_key or d.group_key = 'all')
-        ) as distinct_users,
-        (
-            select count(distinct f.src_ip) from failures as f
-            where f.source_system = d.source_system
-                and f.event_ts between d.lookback_start and d.window_end
-                and (f.principal = d.group_key or f.src_ip = d.group_key or d.group_key = 'all')
-        ) as distinct_ips,
-        (
-            select count(*) from failures as f
-            where f.source_system = d.source_system and f.outcome = 'lockout'
-                and f.event_ts between d.lookback_start and d.window_end
-                and (f.principal = d.group_key or f.src_ip = d.group_key or d.group_key = 'all')
-        ) as lockouts,
+        c.window_start,
+        coalesce(c.failures, 0) as failures,
+        coalesce(c.distinct_users, 0) as distinct_users,
+        coalesce(c.distinct_ips, 0) as distinct_ips,
+        coalesce(c.lockouts, 0) as lockouts,
         (
             select min(a.alert_id) from {{ ref('stg_wazuh__alerts') }} as a
             where a.event_ts between d.lookback_start and d.window_end + interval '30 minutes'
@@ -174,6 +218,11 @@ measured as (
                 and a.src_ip = d.src_ip
         ) as siem_alert_id
     from detections as d
+    left join counted as c
+        on d.detection_type = c.detection_type
+        and d.source_system = c.source_system
+        and d.group_key = c.group_key
+        and d.first_flag_at = c.first_flag_at
 )
 
 select

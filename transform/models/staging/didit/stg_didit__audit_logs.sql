@@ -3,7 +3,7 @@
 
 select
     cast(uuid as text) as audit_log_id,
-    {{ parse_utc('"timestamp"') }} as event_ts,
+    {{ column_to_utc(source('didit', 'audit_logs'), 'timestamp', '"timestamp"') }} as event_ts,
     upper(cast(actor_type as text)) as actor_type,
     cast(actor as text) as actor,
     cast(api_key_name as text) as api_key_name,
@@ -23,7 +23,7 @@ select
     cast(request_body as jsonb) ->> 'approval_ticket_id' as request_approval_ticket_id,
     {{ didit_audit_row_hash() }} as row_hash,
     _sdc_deleted_at is not null as is_deleted_at_source,
-    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    {{ column_to_utc(source('didit', 'audit_logs'), '_sdc_batched_at') }} as loaded_at,
     _sdc_batched_at
 from latest
 where version_rank = 1

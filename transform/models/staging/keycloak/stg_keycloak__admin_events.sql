@@ -22,7 +22,7 @@ select
         else cast(cast(details_json as text) as jsonb)
     end as details,
     {{ keycloak_admin_event_row_hash() }} as row_hash,
-    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    {{ column_to_utc(source('keycloak', 'admin_event_entity'), '_sdc_batched_at') }} as loaded_at,
     _sdc_batched_at
 from latest
 where version_rank = 1

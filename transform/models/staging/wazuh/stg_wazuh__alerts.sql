@@ -20,7 +20,7 @@ select
     rec ->> 'location' as log_location,
     (rec -> 'decoder') ->> 'name' as decoder_name,
     {{ wazuh_alert_row_hash() }} as row_hash,
-    {{ parse_utc('_sdc_batched_at') }} as loaded_at,
+    {{ column_to_utc(source('wazuh', 'wazuh_alerts'), '_sdc_batched_at') }} as loaded_at,
     _sdc_batched_at
 from latest
 where version_rank = 1
