@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument("--calls-per-day", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--window-s", type=float, default=6.0)
-    parser.add_argument("--backfill-days", type=float, default=15.0)
+    parser.add_argument("--backfill-days", type=float, default=25.0)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tap-didit-bench-") as tmp:
         workdir = Path(tmp)
