@@ -23,7 +23,7 @@ import pytest
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from pipeline.settings import ROOT
 
-TEST_VAR = ROOT / "var" / "test"
+TEST_VAR = Path(os.environ.get("NIS2_TEST_VAR_DIR", ROOT / "var" / "test")).resolve()
 TEST_PG_PORT = int(os.environ.get("NIS2_TEST_PG_PORT", "55460"))
 TEST_SIM_PORT = int(os.environ.get("NIS2_TEST_SIM_PORT", "8766"))
 # A fixed simulated "now" keeps the run deterministic; the second run moves it one day on.
