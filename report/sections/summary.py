@@ -91,4 +91,5 @@ def build(context: PackContext) -> Section:
         f"the cybersecurity risk-management measures in {context.period.title}, with the change "
         "against the previous period where the mart gives one.",
         blocks=blocks,
+        extra={"signature": True},
     )

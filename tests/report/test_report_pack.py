@@ -111,6 +111,7 @@ def test_pdf_has_every_section(rendered_pack):
         assert f"{number}. {title}" in text
     assert "breached" in text
     assert "INC-2026-014" in text
+    assert "Approval by the management body (Dir. Art. 20(1))" in text
 
 
 def test_every_mart_is_exported_as_csv_and_json_with_the_period_rows(rendered_pack):
