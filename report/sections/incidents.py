@@ -31,6 +31,7 @@ from report.sections.incident_facts import (
     stages_by_incident,
 )
 
+TIMELINE_LIMIT = 40  # more bars than this no longer read as a chart
 REGISTER_COLUMNS = ("incident_id", "title", "category", "severity", "status", "aware_at")
 
 
@@ -88,7 +89,7 @@ def _timeline(context: PackContext) -> list[charts.Chart]:
     assessments = latest_assessment(context.marts)
     stages = stages_by_incident(context.marts)
     items = []
-    for incident in register.rows[:40]:
+    for incident in register.rows[:TIMELINE_LIMIT]:
         start = to_moment(pick(incident, "aware_at", "detected_at"))
         if start is None:
             continue
@@ -115,7 +116,13 @@ def _timeline(context: PackContext) -> list[charts.Chart]:
             "incident-timeline",
             items,
             "Incident timeline: from awareness to closure, with each Art. 23 "
-            "deadline (triangle) and filing (dot: green on time, red late).",
+            "deadline (triangle) and filing (dot: green on time, red late)."
+            + (
+                f" The first {TIMELINE_LIMIT} of {len(register.rows)} incidents; all are in "
+                "the register below."
+                if len(register.rows) > TIMELINE_LIMIT
+                else ""
+            ),
         )
     ]
 
