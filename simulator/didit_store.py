@@ -94,7 +94,7 @@ def create_store(data_dir: Path) -> sqlite3.Connection:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA journal_mode=OFF")  # a fresh file: nothing to roll back to
     conn.execute("PRAGMA synchronous=OFF")
     conn.executescript(SCHEMA)
     return conn
