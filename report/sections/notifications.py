@@ -241,6 +241,13 @@ def drafts_for(context: PackContext) -> list[Draft]:
             draft = Draft(
                 incident_id, stage, header, _items(stage, incident, assessment), stages.get(stage)
             )
+            if incident.get("awareness_review_flag"):
+                draft.notes.append(
+                    "The declared awareness time is later than the one derived from the first "
+                    f"linked alert ({display(incident.get('aware_at_derived'))}) by more than "
+                    "the review threshold: confirm when the entity became aware before filing "
+                    "(the deadlines run from awareness)."
+                )
             progress = stages.get("progress")
             if stage == "final" and progress and progress.get("status") != "not_required":
                 draft.notes.append(

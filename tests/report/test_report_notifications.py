@@ -92,3 +92,20 @@ def test_an_ongoing_incident_gets_the_progress_report_note(october):
     ]
     final = drafts_for(_context(tables, october))[2]
     assert "Art. 23(4)(e)" in final.as_markdown()
+
+
+def test_a_late_declared_awareness_is_pointed_out(october):
+    tables = sample_tables()
+    tables["mart_nis2_incident_register"] = [
+        {
+            **tables["mart_nis2_incident_register"][0],
+            "awareness_review_flag": True,
+            "aware_at_derived": datetime(2026, 10, 3, 1, tzinfo=UTC),
+        },
+    ]
+    drafts = drafts_for(_context(tables, october))
+    assert all("2026-10-03 01:00 UTC" in d.as_markdown() for d in drafts)
+    assert not any(
+        "declared awareness" in d.as_markdown()
+        for d in drafts_for(_context(sample_tables(), october))
+    )
