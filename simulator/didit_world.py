@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 
-from simulator import didit_catalog as cat
+from simulator import didit_config as conf
+from simulator import didit_derived as derived
 from simulator import didit_scenarios as scen
-from simulator.clock import day_start, iso_micro, to_epoch_us
+from simulator.clock import day_start, iso_micro, slot_rng, to_epoch_us
 from simulator.didit_sessions import Context, Rows, kyb_session, kyc_session
 from simulator.didit_store import create_store, finish_store, insert_rows, to_json
 from simulator.didit_traffic import (
@@ -20,7 +22,12 @@ from simulator.didit_traffic import (
     session_start_times,
 )
 from simulator.organisation import Organisation
-from simulator.schedule import Schedule
+from simulator.schedule import Schedule, period_days
+
+
+def _rng(seed: int, slot: str) -> random.Random:
+    return slot_rng(seed, slot, "didit")
+
 
 SESSIONS_PER_API_CALL = 1 / 55  # each session costs a few API calls; the rest is polling
 
@@ -62,9 +69,9 @@ def generate_didit(
 ) -> dict:
     """Write ``out_dir/didit.sqlite`` + ``organisation.json``; return facts for ground truth."""
     end_us = to_epoch_us(end)
-    wfs = cat.workflows(seed, org, sched, end_us)
-    dests = cat.destinations(seed, sched)
-    list_rows, list_entries = cat.lists(seed, org, sched, end_us)
+    wfs = conf.workflows(seed, org, sched, end_us)
+    dests = conf.destinations(seed, sched)
+    list_rows, list_entries = conf.lists(seed, org, sched, end_us)
     face = next(x["uuid"] for x in list_rows if x["name"] == "Face blocklist")
     kyc_wf = next(w["workflow_id"] for w in wfs if w["workflow_label"] == "Standard KYC")
     kyb_wf = next(w for w in wfs if w["workflow_label"] == "Standard KYB")
@@ -80,9 +87,9 @@ def generate_didit(
     )
     rows = Rows()
     facts: dict = {}
-    days = cat.period_days(sched, end_us)
+    days = period_days(sched, end_us)
     for i, d in enumerate(days):
-        rng = cat.rng_for(seed, d.isoformat())
+        rng = _rng(seed, d.isoformat())
         factor = _day_factor(d) * rng.uniform(0.9, 1.1)
         mean_kyc = api_calls_per_day * SESSIONS_PER_API_CALL * factor
         n_kyc, n_kyb = _poissonish(rng, mean_kyc), _poissonish(rng, mean_kyc / 6)
@@ -117,7 +124,7 @@ def _planted(seed: int, d: date, ctx: Context, rows: Rows, sched: Schedule, fact
     """Run the Didit side of each scenario on its day (each with its own RNG)."""
 
     def rng(name: str):
-        return cat.rng_for(seed, f"scenario:{name}")
+        return _rng(seed, f"scenario:{name}")
 
     if d == sched.brute_force.start.date():
         scen.brute_force(rng("brute_force"), rows, sched)
@@ -156,8 +163,8 @@ def _write(
             row = s["row"]
             row["session_number"] = number
             if kind == "user" and row["status"] not in ("Not Started", "In Progress"):
-                row["didit_internal_id"] = cat.user_id(seed, row["vendor_data"])
-            dec = cat.decision(s, wf_label.get(row.get("workflow_id") or ctx.kyc_workflow, ""))
+                row["didit_internal_id"] = derived.user_id(seed, row["vendor_data"])
+            dec = derived.decision(s, wf_label.get(row.get("workflow_id") or ctx.kyc_workflow, ""))
             session_rows.append(
                 (
                     row["session_id"],
@@ -179,8 +186,8 @@ def _write(
     kyb = [s for s in rows.sessions if s["row"]["session_kind"] == "business"]
     reviews = [r for r in rows.reviews if r[2] <= end_iso]
     insert_rows(conn, "reviews", reviews)
-    insert_rows(conn, "users", cat.users(seed, kyc))
-    insert_rows(conn, "businesses", cat.businesses(seed, kyb))
+    insert_rows(conn, "users", derived.users(seed, kyc))
+    insert_rows(conn, "businesses", derived.businesses(seed, kyb))
     insert_rows(
         conn,
         "workflows",
@@ -194,7 +201,7 @@ def _write(
         ],
     )
     deliveries = [r for r in rows.deliveries if r[2] <= end_iso]
-    cat.destination_metrics(dests, deliveries, ctx.end_us)
+    conf.destination_metrics(dests, deliveries, ctx.end_us)
     insert_rows(conn, "destinations", [(x["uuid"], x["created_at"], to_json(x)) for x in dests])
     insert_rows(conn, "deliveries", deliveries)
     insert_rows(conn, "cases", rows.cases)
@@ -212,8 +219,8 @@ def _write(
         "start": sched.start.isoformat(),
         "days": sched.days,
         "end": end_iso,
-        "delivery_retention_days": cat.DELIVERY_RETENTION_DAYS,
-        "billing_balance": cat.billing_balance(len(kyc), len(kyb)),
+        "delivery_retention_days": conf.DELIVERY_RETENTION_DAYS,
+        "billing_balance": derived.billing_balance(len(kyc), len(kyb)),
     }
     conn.executemany("INSERT INTO kv VALUES (?, ?)", [(k, to_json(v)) for k, v in meta.items()])
     finish_store(conn)
@@ -224,7 +231,7 @@ def _write(
         "end": end_iso,
     }
     (out_dir / "organisation.json").write_bytes(orjson.dumps(public, option=orjson.OPT_INDENT_2))
-    retained_since = iso_micro(ctx.end_us - cat.DELIVERY_RETENTION_DAYS * 86_400_000_000)
+    retained_since = iso_micro(ctx.end_us - conf.DELIVERY_RETENTION_DAYS * 86_400_000_000)
     return {
         **facts,
         "counts": {

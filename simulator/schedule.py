@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from simulator.clock import day_start
+from simulator.clock import day_start, to_epoch_us
 
 BRUTE_FORCE_IP, BRUTE_FORCE_COUNTRY = "198.18.66.23", "BR"
 SPRAY_IP, SPRAY_COUNTRY = "198.18.77.45", "NG"
@@ -114,3 +114,12 @@ def build_schedule(start: date, days: int) -> Schedule:
         planned_maintenance=_at(start, 0.27, days, 22, 0),
         phishing=(_at(start, 0.15, days, 9, 20), _at(start, 0.55, days, 11, 45)),
     )
+
+
+def period_days(sched: Schedule, end_us: int) -> list[date]:
+    """Every day from the first to the day of ``end`` (epoch microseconds)."""
+    first = sched.start
+    last_day = (
+        sched.period_start + timedelta(microseconds=end_us - to_epoch_us(sched.period_start))
+    ).date()
+    return [first + timedelta(days=i) for i in range((last_day - first).days + 1)]

@@ -16,6 +16,7 @@ import orjson
 from simulator.clock import EPOCH, day_start, slot_rng, to_epoch_ms
 from simulator.keycloak_gen import KeycloakRows
 from simulator.schedule import SILENT_AGENT, Schedule
+from simulator.wazuh_rules import GDPR_AUTH, MITRE_TACTIC, RULES
 
 MANAGER = "wazuh-manager"
 AGENTS = {  # name -> (id, ip)
@@ -25,116 +26,6 @@ AGENTS = {  # name -> (id, ip)
     "bastion-01": ("003", "10.10.1.13"),
 }
 DIDIT_WEBHOOK_IP = "18.203.201.92"  # Didit's documented static IP for webhook deliveries
-_GDPR_AUTH = ["IV_35.7.d", "IV_32.2"]
-RULES = {
-    "5501": (
-        3,
-        "PAM: Login session opened.",
-        ["pam", "syslog", "authentication_success"],
-        None,
-        ["10.2.5"],
-        ["AC.7", "AU.14"],
-    ),
-    "5715": (
-        3,
-        "sshd: authentication success.",
-        ["syslog", "sshd", "authentication_success"],
-        ["T1078", "T1021"],
-        ["10.2.5"],
-        ["AU.14", "AC.7"],
-    ),
-    "5710": (
-        5,
-        "sshd: Attempt to login using a non-existent user",
-        ["syslog", "sshd", "authentication_failed", "invalid_login"],
-        ["T1110.001", "T1021.004"],
-        ["10.2.4", "10.2.5", "10.6.1"],
-        ["AU.14", "AC.7", "AU.6"],
-    ),
-    "31101": (
-        5,
-        "Web server 400 error code.",
-        ["web", "accesslog", "attack"],
-        ["T1190"],
-        ["6.5", "11.4"],
-        ["SA.11", "SI.4"],
-    ),
-    "31123": (
-        5,
-        "Web server 503 error code (Service unavailable).",
-        ["web", "accesslog", "service_availability"],
-        None,
-        ["6.5", "11.4"],
-        ["SI.4"],
-    ),
-    "504": (
-        3,
-        "Wazuh agent disconnected.",
-        ["wazuh", "agent_disconnected"],
-        ["T1562.001"],
-        ["10.6.1", "10.2.6"],
-        ["AU.6", "AU.14", "AU.5"],
-    ),
-    "503": (
-        3,
-        "Wazuh agent started.",
-        ["wazuh", "agent_started"],
-        None,
-        ["10.6.1", "10.2.6"],
-        ["AU.6"],
-    ),
-    "100210": (
-        5,
-        "Keycloak: login failure.",
-        ["keycloak", "authentication_failed"],
-        ["T1110"],
-        ["10.2.4", "10.2.5"],
-        ["AU.14", "AC.7"],
-    ),
-    "100211": (
-        10,
-        "Keycloak: multiple login failures for one user (possible brute force).",
-        ["keycloak", "authentication_failures"],
-        ["T1110.001"],
-        ["11.4", "10.2.4", "10.2.5"],
-        ["SI.4", "AU.14", "AC.7"],
-    ),
-    "100212": (
-        12,
-        "Keycloak: login failures for many users from one source (password spray).",
-        ["keycloak", "authentication_failures"],
-        ["T1110.003"],
-        ["11.4", "10.2.4", "10.2.5"],
-        ["SI.4", "AU.14", "AC.7"],
-    ),
-    "100213": (
-        10,
-        "Keycloak: successful login after multiple failures from the same source.",
-        ["keycloak", "authentication_success"],
-        ["T1078", "T1110"],
-        ["10.2.5"],
-        ["AU.14", "AC.7"],
-    ),
-    "100220": (
-        8,
-        "Keycloak admin: realm role mapping created.",
-        ["keycloak", "admin_event", "account_changed"],
-        ["T1098"],
-        ["10.2.2", "8.1.2"],
-        ["AC.2", "AU.14"],
-    ),
-}
-_MITRE_TACTIC = {
-    "T1078": "Defense Evasion",
-    "T1021": "Lateral Movement",
-    "T1110": "Credential Access",
-    "T1110.001": "Credential Access",
-    "T1110.003": "Credential Access",
-    "T1021.004": "Lateral Movement",
-    "T1190": "Initial Access",
-    "T1562.001": "Defense Evasion",
-    "T1098": "Persistence",
-}
 CRON_EVERY_MS = 30 * 60_000  # cron sessions open every half hour on every Linux host
 NORMAL_MAX_GAP_MINUTES = 45  # 30 +/- 5 min apart, first of a day within 10 min of midnight
 
@@ -175,11 +66,11 @@ class Alerts:
             "firedtimes": self.fired[rule_id],
             "mail": level >= 12,
             "pci_dss": pci,
-            "gdpr": _GDPR_AUTH,
+            "gdpr": GDPR_AUTH,
             "nist_800_53": nist,
         }
         if mitre:
-            rule["mitre"] = {"id": mitre, "tactic": sorted({_MITRE_TACTIC[m] for m in mitre})}
+            rule["mitre"] = {"id": mitre, "tactic": sorted({MITRE_TACTIC[m] for m in mitre})}
         aid, ip = AGENTS[agent]
         alert = {
             "timestamp": wazuh_ts(ms),

@@ -15,12 +15,11 @@ import orjson
 
 from simulator import keycloak_gen as kg
 from simulator.clock import to_epoch_us
-from simulator.didit_catalog import period_days
 from simulator.didit_world import generate_didit
 from simulator.ground_truth import build_ground_truth
 from simulator.incidents_gen import define_incidents, write_register
 from simulator.organisation import build_organisation
-from simulator.schedule import Schedule, build_schedule
+from simulator.schedule import Schedule, build_schedule, period_days
 from simulator.wazuh_gen import generate_wazuh, last_and_first_around_gap, read_alert_lines
 
 DEFAULT_DAYS = 365
