@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sim_client import walk
 
 from simulator.wazuh_gen import read_alert_lines
 
@@ -108,8 +109,6 @@ def test_counts_are_the_rows_each_source_really_has(ground_truth, data, world, c
 
 
 def _all(client, url):
-    from sim_client import walk
-
     return walk(client, url + "?limit=100")
 
 
