@@ -81,8 +81,11 @@ def _serve(args: argparse.Namespace) -> int:
             token_ttl_s=args.token_ttl,
             verbose=args.verbose,
         )
-    except (FileNotFoundError, OSError) as err:
+    except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 2
     limits = "off" if args.no_rate_limit else "600 GET / 300 write per minute per key"
     print(

@@ -55,6 +55,12 @@ def test_bad_arguments_exit_2_with_a_message_naming_them(tmp_path, capsys):
     assert "didit-simulator generate" in capsys.readouterr().err
 
 
+def test_a_busy_port_is_named_in_the_error(world, server, capsys):
+    port = server.base_url.rsplit(":", 1)[1]
+    assert main(["serve", "--data", str(world / "didit"), "--port", port]) == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err
+
+
 def test_a_bad_faults_file_is_named_in_the_error(tmp_path, capsys, world):
     faults = tmp_path / "faults.json"
     faults.write_text(json.dumps({"latency": {"seconds": 1}}))
