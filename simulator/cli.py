@@ -69,8 +69,6 @@ def _serve(args: argparse.Namespace) -> int:
         except (OSError, orjson.JSONDecodeError, FaultConfigError) as err:
             print(f"error: --faults {args.faults}: {err}", file=sys.stderr)
             return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before the banner: tests wait on it
     try:
         srv = start_server(
             args.data,
@@ -87,6 +85,8 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # before the banner: callers wait on it
     limits = "off" if args.no_rate_limit else "600 GET / 300 write per minute per key"
     print(
         f"Didit simulator on {srv.base_url} (API {srv.base_url}/v3, auth "
