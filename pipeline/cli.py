@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pipeline.meltano import MeltanoError
 from pipeline.postgres import EmbeddedPostgres, PostgresError
@@ -20,6 +20,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from pipeline.demo import DemoOptions, run_demo
 
     end = datetime.fromisoformat(args.end) if args.end else None
+    if end is not None and end.tzinfo is None:
+        end = end.replace(tzinfo=UTC)  # the simulated clock is UTC, like Didit's
     options = DemoOptions(
         seed=args.seed, days=args.days, api_calls_per_day=args.api_calls_per_day, end=end
     )

@@ -11,8 +11,8 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline import meltano, warehouse
@@ -89,6 +89,12 @@ def generate_org(paths: Paths, options: DemoOptions) -> Path:
     return paths.org
 
 
+def report_period(end: datetime) -> str:
+    """The last full calendar month before the simulated 'now': what management signs off."""
+    first_of_month = end.date().replace(day=1)
+    return f"{first_of_month - timedelta(days=1):%Y-%m}"
+
+
 def organisation_ids(paths: Paths) -> dict[str, str]:
     """Org and application ids of the simulated organisation, for the tap's Console routes."""
     meta = json.loads((paths.org / "didit" / "organisation.json").read_text())
@@ -103,6 +109,7 @@ def run_demo(options: DemoOptions) -> int:
 
     paths = Paths.from_env()
     pg = PgSettings.from_env()
+    options = replace(options, end=options.end or datetime.now(UTC))
     progress = Progress(total=6)
     started = time.monotonic()
 
@@ -123,7 +130,11 @@ def run_demo(options: DemoOptions) -> int:
         env = meltano.pipeline_env(
             pg,
             paths.var,
-            extra={"DIDIT_SIM_PORT": str(port), **organisation_ids(paths)},
+            extra={
+                "DIDIT_SIM_PORT": str(port),
+                "NIS2_REPORT_PERIOD": report_period(options.end),
+                **organisation_ids(paths),
+            },
         )
         with progress("Meltano plugins") as notes:
             notes.append("installed" if meltano.ensure_installed(env) else "up to date")

@@ -43,6 +43,12 @@ def table_counts(conninfo: str, schema_like: str, table_like: str = "%") -> list
         return counts
 
 
+def latest_pack(paths: Paths) -> str:
+    """The newest evidence pack's HTML, or a hint when none was rendered."""
+    packs = sorted(paths.report.glob("*/index.html"), key=lambda p: p.stat().st_mtime)
+    return str(packs[-1]) if packs else f"(none yet in {paths.report})"
+
+
 def summary(pg: PgSettings, paths: Paths) -> str:
     """What a user needs after `make demo`: where things are and how much landed."""
     conninfo = pg.conninfo()
@@ -50,7 +56,7 @@ def summary(pg: PgSettings, paths: Paths) -> str:
         "Results",
         f"  warehouse:  {pg.display()}   (psql: host={pg.host} port={pg.port} user={pg.user})",
         f"  raw data:   schemas {', '.join(RAW_SCHEMAS)}",
-        f"  report:     {paths.report / 'index.html'}",
+        f"  report:     {latest_pack(paths)}",
         "",
         "Raw tables (rows)",
     ]
