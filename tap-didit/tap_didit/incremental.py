@@ -83,8 +83,17 @@ class NewestFirstStream(DiditStream):
             else None
         )
         floor = self._window.floor.isoformat() if self._window.floor else "the beginning"
-        self.logger.info("Stream '%s': reading from %s.", self.name, floor)
-        yield from super().get_records(context)
+        self.logger.info("Stream '%s': reading %s from %s.", self.name, context or "", floor)
+        count = 0
+        for record in super().get_records(context):
+            count += 1
+            yield record
+        self.logger.info(
+            "Stream '%s': walk %s complete, %d records read; the bookmark may now advance.",
+            self.name,
+            context or "",
+            count,
+        )
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Drop records below the floor (they came with the whole first day).
