@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
+import msgspec
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
@@ -161,6 +162,7 @@ class DiditStream(RecordShaping, RESTStream):
         """Map Didit's statuses to retriable, fatal, auth and not-visible errors."""
         status = response.status_code
         if status < HTTPStatus.BAD_REQUEST:
+            self._require_json(response)
             return
         message = self.response_error_message(response)
         if status == HTTPStatus.TOO_MANY_REQUESTS or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
@@ -177,6 +179,14 @@ class DiditStream(RecordShaping, RESTStream):
             hint = f" (rejected parameters: {', '.join(fields)})" if fields else ""
             raise FatalAPIError(f"{message}{hint}: check start_date and page_size.")
         raise FatalAPIError(message)
+
+    def _require_json(self, response: requests.Response) -> None:
+        """A 2xx body that is not JSON (cut off by a proxy, say) is retried, not fatal."""
+        try:
+            json_body(response)
+        except msgspec.DecodeError:
+            message = self.response_error_message(response)
+            raise RetriableAPIError(f"{message}: the body is not complete JSON", response) from None
 
     @staticmethod
     def _error_field_names(response: requests.Response) -> list[str]:

@@ -249,3 +249,12 @@ def test_bad_records_are_skipped_by_key_while_good_ones_flow(didit):
     assert PII not in run.logs
     bookmark = run.final_state["bookmarks"]["sessions"]["partitions"][0]["replication_key_value"]
     assert bookmark == max(s["created_at"] for s in good)
+
+
+def test_a_2xx_body_that_is_not_json_is_retried(didit, backoff_sleeps):
+    didit.sessions = sessions(3)
+    didit.fail(r"^/v3/sessions/$", lambda _r: Response('{"results": [{"sess', status=200))
+    run = run_tap(didit.config(session_kinds=["user"]), {"sessions"})
+    assert len(run.records("sessions")) == 3
+    assert len(backoff_sleeps) == 1
+    assert "HTTP 200" in run.logs
