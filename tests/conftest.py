@@ -126,6 +126,54 @@ def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> Pipeli
 
 
 @pytest.fixture(scope="session")
+def didit_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A month of a busy organisation (about 25k audit-log entries) for tap-level pipeline tests."""
+    from simulator.world import generate_world
+
+    out = tmp_path_factory.mktemp("didit-world")
+    end = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+    generate_world(out, seed=11, days=30, api_calls_per_day=800, end=end)
+    return out
+
+
+def tap_run_env(
+    server: EmbeddedPostgres,
+    admin_conninfo: str,
+    world: Path,
+    simulator_url: str,
+    database: str,
+    state_dir: Path,
+) -> dict[str, str]:
+    """Environment for `meltano run tap-didit <target>` against a simulator, into a fresh DB."""
+    from pipeline import meltano
+    from pipeline.settings import PgSettings
+
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{database}" with (force)')
+    ensure_database(admin_conninfo, database)
+    org = json.loads((world / "didit" / "organisation.json").read_text())
+    pg = PgSettings(
+        host="127.0.0.1",
+        port=server.port,
+        user="postgres",
+        password="",
+        warehouse_db=database,
+        keycloak_db="keycloak",
+        embedded=True,
+    )
+    return meltano.pipeline_env(
+        pg,
+        state_dir,
+        extra={
+            "DIDIT_SIM_PORT": simulator_url.rsplit(":", 1)[1],
+            "TAP_DIDIT_ORGANIZATION_ID": org["organization_id"],
+            "TAP_DIDIT_APPLICATION_ID": org["application_id"],
+            "MELTANO_DATABASE_URI": f"sqlite:///{state_dir / 'meltano.db'}",
+        },
+    )
+
+
+@pytest.fixture(scope="session")
 def warehouse_dsn(pipeline_run: PipelineRun) -> str:
     """A libpq conninfo to a warehouse in which the demo job has run (used by report tests)."""
     return pipeline_run.conninfo

@@ -16,38 +16,27 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from pipeline import meltano
-from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import ROOT, PgSettings
+from pipeline.postgres import EmbeddedPostgres
+from pipeline.settings import ROOT
+from tests.conftest import tap_run_env
 
 pytestmark = pytest.mark.integration
 
-WORLD_END = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 DB = "crashtest"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from simulator.world import generate_world
-
-    out = tmp_path_factory.mktemp("crash-org")
-    generate_world(out, seed=11, days=30, api_calls_per_day=1000, end=WORLD_END)
-    return out
-
-
-@pytest.fixture(scope="module")
-def simulator_url(world: Path) -> Iterator[str]:
+def simulator_url(didit_world: Path) -> Iterator[str]:
     from simulator.didit_api import start_server
 
     # 15 ms per answer: a few hundred pages take seconds, so a kill lands mid-sync.
     faults = {"latency": {"ms": 15, "probability": 1.0}}
-    server = start_server(data_dir=world / "didit", port=0, rate_limit=False, faults=faults)
+    server = start_server(data_dir=didit_world / "didit", port=0, rate_limit=False, faults=faults)
     yield server.base_url
     server.stop()
 
@@ -56,37 +45,15 @@ def simulator_url(world: Path) -> Iterator[str]:
 def run_env(
     test_postgres: EmbeddedPostgres,
     admin_conninfo: str,
-    world: Path,
+    didit_world: Path,
     simulator_url: str,
     tmp_path: Path,
 ) -> dict[str, str]:
-    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{DB}" with (force)')
-    ensure_database(admin_conninfo, DB)
-    org = json.loads((world / "didit" / "organisation.json").read_text())
-    pg = PgSettings(
-        host="127.0.0.1",
-        port=test_postgres.port,
-        user="postgres",
-        password="",
-        warehouse_db=DB,
-        keycloak_db="keycloak",
-        embedded=True,
-    )
-    port = simulator_url.rsplit(":", 1)[1]
-    return meltano.pipeline_env(
-        pg,
-        tmp_path,
-        extra={
-            "DIDIT_SIM_PORT": port,
-            "TAP_DIDIT_ORGANIZATION_ID": org["organization_id"],
-            "TAP_DIDIT_APPLICATION_ID": org["application_id"],
-            "TARGET_POSTGRES_BATCH_SIZE_ROWS": "3000",
-            # The two big newest-first streams; their children only add minutes here.
-            "TAP_DIDIT__SELECT": json.dumps(["audit_logs.*", "sessions.*"]),
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-        },
-    )
+    env = tap_run_env(test_postgres, admin_conninfo, didit_world, simulator_url, DB, tmp_path)
+    env["TARGET_POSTGRES_BATCH_SIZE_ROWS"] = "3000"
+    # The two big newest-first streams; their children only add minutes here.
+    env["TAP_DIDIT__SELECT"] = json.dumps(["audit_logs.*", "sessions.*"])
+    return env
 
 
 def _start(env: dict[str, str], *, after_crash: bool = False) -> subprocess.Popen:
@@ -140,7 +107,7 @@ def _source_ids(world: Path, query: str) -> set[str]:
 
 
 def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(
-    run_env: dict[str, str], world: Path
+    run_env: dict[str, str], didit_world: Path
 ) -> None:
     conninfo = f"host=127.0.0.1 port={run_env['NIS2_PG_PORT']} user=postgres dbname={DB}"
     rng = random.Random(int(time.time()))  # the moment varies per run; the outcome must not
@@ -164,4 +131,4 @@ def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(
         ):
             loaded = [r[0] for r in conn.execute(f"select {key} from tap_didit.{table}")]  # noqa: S608
             assert len(loaded) == len(set(loaded)), f"duplicates in {table}"
-            assert set(loaded) == _source_ids(world, source_query), table
+            assert set(loaded) == _source_ids(didit_world, source_query), table
