@@ -34,7 +34,7 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint transform
+	$(BIN)/sqlfluff lint transform --processes 2
 
 test: lint browser
 	$(BIN)/python -m pytest
