@@ -12,11 +12,12 @@ import http.client
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +31,7 @@ END = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
 GENERATE_TARGET_S = 60.0
 SERVE_TARGET_RPS = 20_000
 KEY = {"x-api-key": "sim-readonly-key-0001"}
+REPEATS = 25
 
 
 def _get(conn: http.client.HTTPConnection, url: str, headers: dict) -> dict:
@@ -41,17 +43,41 @@ def _get(conn: http.client.HTTPConnection, url: str, headers: dict) -> dict:
     return orjson.loads(body)  # the stdlib parser would be half of the measured time
 
 
-def _walk(base: str, first: str, headers: dict) -> tuple[int, float]:
+def _walk(base: str, first: str, headers: dict) -> tuple[int, float, list[str]]:
+    """Follow `next` to the end: records, seconds, and every page URL in order."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port)
-    url, n, began = first, 0, time.perf_counter()
+    url, n, urls, began = first, 0, [], time.perf_counter()
     while url:
+        urls.append(url)
         page = _get(conn, url.removeprefix(base), headers)
         n += len(page["results"])
         url = page["next"]
     elapsed = time.perf_counter() - began
     conn.close()
-    return n, elapsed
+    return n, elapsed, urls
+
+
+def _page_latency(base: str, urls: list[str], headers: dict, limit: int) -> None:
+    """Median time of one audit-log page (the tap's day filters, ``limit``) at the start and
+    at 90 % depth of the walk: a keyset cursor makes them equal, an offset scan would not."""
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    medians = {}
+    for label, url in (("first page", urls[0]), ("90 % deep", urls[int(len(urls) * 0.9)])):
+        path = url.removeprefix(base).replace("limit=500", f"limit={limit}")
+        times = []
+        for _ in range(REPEATS):
+            began = time.perf_counter()
+            assert len(_get(conn, path, headers)["results"]) == limit
+            times.append(time.perf_counter() - began)
+        medians[label] = statistics.median(times) * 1000
+    conn.close()
+    first, deep = medians.values()
+    print(
+        f"serve audit-log page (limit {limit}, date filters): first {first:.1f} ms, "
+        f"90 % deep {deep:.1f} ms (median of {REPEATS}; deep/first ratio {deep / first:.2f})"
+    )
 
 
 def _bearer(base: str) -> dict:
@@ -101,13 +127,17 @@ def _serve_and_page(data: Path) -> None:
         )
         base = banner.split(" on ")[1].split(" ")[0]
         org = json.loads((data / "organisation.json").read_text())
-        audit = f"{base}/v3/audit/{org['organization_id']}/audit-logs/?limit=500"
+        days = f"date_from={(END - timedelta(days=400)).date()}&date_to={END.date()}"
+        audit = f"{base}/v3/audit/{org['organization_id']}/audit-logs/?limit=500&{days}"
+        bearer = _bearer(base)
         total_n = total_s = 0.0
         for name, url, headers in (
-            ("audit log (limit 500)", audit, _bearer(base)),
+            ("audit log (limit 500)", audit, bearer),
             ("sessions (limit 100)", f"{base}/v3/sessions/?limit=100", KEY),
         ):
-            n, secs = _walk(base, url, headers)
+            n, secs, urls = _walk(base, url, headers)
+            if headers is bearer:
+                audit_urls = urls
             total_n, total_s = total_n + n, total_s + secs
             rps = n / secs
             print(
@@ -120,6 +150,7 @@ def _serve_and_page(data: Path) -> None:
             f"(ratio {rps / SERVE_TARGET_RPS:.2f}); load average now "
             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
+        _page_latency(base, audit_urls, bearer, limit=100)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

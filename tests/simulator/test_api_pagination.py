@@ -192,3 +192,30 @@ def test_concurrent_clients_each_get_every_session_once(server):
         results = list(pool.map(one_walk, range(8)))
     assert all(r == results[0] for r in results)
     assert len(set(results[0])) == len(results[0]) > 25
+
+
+def test_audit_log_cursor_walk_with_day_filters_is_exact_and_previous_undoes_next(
+    client, db, console_token, organisation
+):
+    bearer = {"Authorization": f"Bearer {console_token}"}
+    (last,) = db.execute("SELECT substr(MAX(ts), 1, 10) FROM audit_log").fetchone()
+    frm = (date.fromisoformat(last) - timedelta(days=3)).isoformat()
+    to = (date.fromisoformat(last) - timedelta(days=1)).isoformat()
+    expected = [
+        u
+        for (u,) in db.execute(
+            "SELECT uuid FROM audit_log WHERE substr(ts, 1, 10) BETWEEN ? AND ? "
+            "ORDER BY ts DESC, uuid DESC",
+            (frm, to),
+        )
+    ]
+    url = f"/v3/audit/{organisation['organization_id']}/audit-logs/"
+    first = client.get(f"{url}?limit=37&date_from={frm}&date_to={to}", bearer).json()
+    rows = walk(client, f"{url}?limit=37&date_from={frm}&date_to={to}", bearer)
+    assert len(expected) > 3 * 37
+    assert [r["uuid"] for r in rows] == expected
+    second = client.get(first["next"], bearer).json()
+    assert [r["uuid"] for r in second["results"]] == expected[37:74]
+    back = client.get(second["previous"], bearer).json()
+    assert back["results"] == first["results"]
+    assert back["previous"] is None
