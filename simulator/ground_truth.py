@@ -24,6 +24,7 @@ from simulator.schedule import (
     Schedule,
     Window,
 )
+from simulator.thresholds import loss_threshold_eur, notification_hours
 from simulator.wazuh_gen import NORMAL_MAX_GAP_MINUTES
 
 AUTH = "mart_nis2_auth_failure_detections"
@@ -72,6 +73,10 @@ def build_ground_truth(
     by_name = {u.username: u for u in user.values()}
     misuse = inc["key_misuse"]
     final_at = misuse.stages["final_report"][0]
+    nt_at = misuse.stages["notification"][0]
+    ew_h = (misuse.stages["early_warning"][0] - misuse.aware) / timedelta(hours=1)
+    nt_h = (nt_at - misuse.aware) / timedelta(hours=1)
+    loss_limit = loss_threshold_eur(ENTITY_PROFILE["turnover_prev_fy_eur"])
     q = s.recurring_window_end
     recurring_ids = [inc[f"recurring_{n}"].incident_id for n in (1, 2, 3)]
     scenarios = [
@@ -253,17 +258,18 @@ def build_ground_truth(
             "significant_incident_late_notification",
             "late_notification",
             "The API-key compromise is significant: IR 2024/2690 Art. 3(1)(a) (direct loss "
-            "EUR 620 000 > min(EUR 500 000, 5 % of EUR 40 000 000 turnover)), Art. 3(1)(e) and "
-            "Art. 11(c) (CIA compromised by a suspectedly malicious action). Early warning after "
-            "20 h (met), notification after 96 h (72 h allowed: breached), final report 25 days "
-            "after the notification (met).",
+            f"EUR {misuse.loss_eur:,} > EUR {loss_limit:,.0f}, the lower of the fixed amount and "
+            "the turnover share), Art. 3(1)(e) and Art. 11(c) (CIA compromised by a suspectedly "
+            f"malicious action). Early warning after {ew_h:.0f} h (met), notification after "
+            f"{nt_h:.0f} h ({notification_hours()} h allowed: breached), final report "
+            f"{(final_at - nt_at).days} days after the notification (met).",
             Window(misuse.aware, final_at),
             ["incidents", "didit.audit_logs"],
             {
                 "incident_id": misuse.incident_id,
                 "aware_at": _iso(misuse.aware),
                 "criteria_met": ["3(1)(a)", "3(1)(e)", "11(c)"],
-                "fin_threshold_eur": 500_000,
+                "fin_threshold_eur": loss_limit,
                 "direct_loss_eur": misuse.loss_eur,
             },
             [

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from simulator.schedule import Schedule
+from simulator.thresholds import early_warning_hours, notification_hours
 
 COLUMNS = (
     "incident_id",
@@ -91,7 +92,7 @@ def define_incidents(s: Schedule, facts: dict) -> list[Incident]:
     """Every incident of the planned period, numbered by detection time."""
     bf, spray = s.brute_force, s.password_spray
     aware = s.key_misuse_aware
-    notification = aware + 96 * H  # late: Art. 23(4)(b) allows 72 hours
+    notification = aware + (notification_hours() + 24) * H  # one day late
     items = [
         Incident(
             "phishing_1",
@@ -190,7 +191,7 @@ def define_incidents(s: Schedule, facts: dict) -> list[Incident]:
             cross_border=True,
             cia_compromised=True,
             stages={
-                "early_warning": (aware + 20 * H, "CSIRT-EW-0192"),
+                "early_warning": (aware + (early_warning_hours() - 4) * H, "CSIRT-EW-0192"),
                 "notification": (notification, "CSIRT-NT-0192"),
                 "final_report": (notification + 25 * D, "CSIRT-FR-0192"),
             },

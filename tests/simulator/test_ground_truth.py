@@ -13,6 +13,12 @@ from pathlib import Path
 import pytest
 from sim_client import walk
 
+from simulator.thresholds import (
+    early_warning_hours,
+    loss_threshold_eur,
+    notification_hours,
+    recurring_window_months,
+)
 from simulator.wazuh_gen import read_alert_lines
 
 MARTS = {
@@ -264,8 +270,11 @@ def test_the_significant_incident_is_late_only_for_the_72_hour_notification(grou
     row = data["incidents"][ids["incident_id"]]
     aware = ts(row["aware_at"])
     assert aware == ts(ids["aware_at"])
-    assert ts(row["early_warning_submitted_at"]) - aware <= timedelta(hours=24)
-    assert ts(row["notification_submitted_at"]) - aware > timedelta(hours=72)
+    assert ts(row["early_warning_submitted_at"]) - aware <= timedelta(hours=early_warning_hours())
+    assert ts(row["notification_submitted_at"]) - aware > timedelta(hours=notification_hours())
+    assert ids["fin_threshold_eur"] == loss_threshold_eur(
+        ground_truth["organisation"]["turnover_prev_fy_eur"]
+    )
     assert int(row["estimated_direct_loss_eur"]) > ids["fin_threshold_eur"]
     assert row["suspected_malicious"] == "yes"
     assert row["cia_compromised"] == "true"
@@ -276,17 +285,19 @@ def test_recurring_incidents_meet_art_4_only_together(ground_truth, data):
     rows = [data["incidents"][i] for i in ids["incident_ids"]]
     losses = [int(r["estimated_direct_loss_eur"]) for r in rows]
     assert {r["root_cause_key"] for r in rows} == {ids["root_cause_key"]}
-    assert all(x < 500_000 for x in losses)
-    assert sum(losses) == ids["sum_direct_loss_eur"] > 500_000
+    limit = loss_threshold_eur(ground_truth["organisation"]["turnover_prev_fy_eur"])
+    assert all(x < limit for x in losses)
+    assert sum(losses) == ids["sum_direct_loss_eur"] > limit
     detected = [ts(r["detected_at"]) for r in rows]
-    assert max(detected) - min(detected) < timedelta(days=182)
+    # a month has at least 28 days: inside that many, surely inside the regulation's window
+    assert max(detected) - min(detected) < timedelta(days=28 * recurring_window_months())
     other = [
         int(r["estimated_direct_loss_eur"])
         for r in data["incidents"].values()
         if r["root_cause_key"] == "RC-CREDENTIAL-ATTACK"
     ]
     assert len(other) >= 2
-    assert sum(other) < 500_000
+    assert sum(other) < limit
 
 
 def test_clean_periods_hold_no_auth_bursts_new_countries_or_gaps(ground_truth, data):
@@ -305,3 +316,24 @@ def test_clean_periods_hold_no_auth_bursts_new_countries_or_gaps(ground_truth, d
             if a["agent"]["name"] == "kc-01" and within(ts(a["timestamp"]), period)
         )
         assert max(b - a for a, b in itertools.pairwise(stamps)) < timedelta(hours=1)
+
+
+def test_thresholds_come_from_the_seed_and_an_unknown_code_is_named(tmp_path, monkeypatch):
+    from simulator import thresholds
+
+    seed = tmp_path / "nis2_thresholds.csv"
+    seed.write_text(
+        thresholds.SEED.read_text(encoding="utf-8").replace(
+            "ART23_NOTIFICATION_HOURS,all,art23_4_b,72,",
+            "ART23_NOTIFICATION_HOURS,all,art23_4_b,48,",
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(thresholds, "SEED", seed)
+    thresholds._rows.cache_clear()
+    try:
+        assert thresholds.notification_hours() == 48
+        with pytest.raises(KeyError, match="NO_SUCH_CODE"):
+            thresholds.threshold("NO_SUCH_CODE")
+    finally:
+        thresholds._rows.cache_clear()
