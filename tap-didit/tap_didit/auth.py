@@ -54,8 +54,6 @@ class ConsoleTokenAuth(requests.auth.AuthBase):
         self._refresh: str | None = None
         self._expires_at: float | None = None
         self._pre_issued = bool(self._access)
-        self.logins = 0
-        self.refreshes = 0
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"
@@ -95,7 +93,6 @@ class ConsoleTokenAuth(requests.auth.AuthBase):
     def _try_refresh(self) -> bool:
         response = self._post("/token/refresh/", {"refresh_token": self._refresh})
         if response.status_code == 200 and "access_token" in (body := response.json()):
-            self.refreshes += 1
             self._store(body)
             return True
         self._refresh = None
@@ -121,7 +118,6 @@ class ConsoleTokenAuth(requests.auth.AuthBase):
             body = self._complete_2fa(body.get("temp_token"))
         if "access_token" not in body:
             raise DiditAuthError("Console login returned no access token; check auth_base_url.")
-        self.logins += 1
         self._store(body)
 
     def _complete_2fa(self, temp_token: str | None) -> Mapping[str, Any]:

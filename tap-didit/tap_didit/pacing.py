@@ -31,7 +31,6 @@ class RequestPacer:
         self._sleep = sleep
         self._next_slot = 0.0
         self._lock = threading.Lock()
-        self.waited_seconds = 0.0
 
     def wait_for_slot(self) -> None:
         """Block until the next request may start."""
@@ -42,7 +41,6 @@ class RequestPacer:
             start = max(now, self._next_slot)
             self._next_slot = start + self.interval
         if start > now:
-            self.waited_seconds += start - now
             self._sleep(start - now)
 
     def hold_off(self, seconds: float) -> None:
