@@ -4,6 +4,7 @@ Didit documents nothing, against our schemas in simulator/schemas/)."""
 from __future__ import annotations
 
 import pytest
+from conftest import LOGIN, otp_now
 from sim_client import KEY, Client
 from sim_openapi import our_schema, response, response_examples, response_schema, validate
 
@@ -41,65 +42,93 @@ def ids(server, organisation) -> dict:
     }
 
 
-def _cases(ids: dict, spec_path: str = CASES) -> str:
+def _cases(ids: dict) -> str:
     return f"/v3/organization/{ids['org']}/application/{ids['app']}/cases/"
 
 
+def _pages(client, url: str, headers: dict | None = KEY, cap: int = 12) -> list:
+    """The first page and up to ``cap`` - 1 later ones, following ``next``."""
+    pages = []
+    while url and len(pages) < cap:
+        reply = client.get(url, headers)
+        assert reply.status == 200, f"{url}: {reply.status}"
+        pages.append(reply.json())
+        url = pages[-1].get("next") if isinstance(pages[-1], dict) else None
+    return pages
+
+
+# (name, spec path, url, walks more than one page)
 SPEC_OK = [
-    ("sessions_user", SESSIONS, lambda i: "/v3/sessions/?limit=20"),
-    ("sessions_business", SESSIONS, lambda i: "/v3/sessions/?session_kind=business&limit=20"),
-    ("sessions_all", SESSIONS, lambda i: "/v3/sessions/?session_kind=all&limit=20"),
-    ("decision_kyc", DECISION, lambda i: f"/v3/session/{i['kyc']}/decision/"),
-    ("decision_kyb", DECISION, lambda i: f"/v3/session/{i['kyb']}/decision/"),
-    ("reviews", REVIEWS, lambda i: f"/v3/sessions/{i['kyc']}/reviews/?ordering=created_at"),
-    ("workflows", "/v3/workflows/", lambda i: "/v3/workflows/"),
-    ("users", "/v3/users/", lambda i: "/v3/users/?limit=30"),
-    ("businesses", "/v3/businesses/", lambda i: "/v3/businesses/?limit=30"),
-    ("destinations", "/v3/webhook/destinations/", lambda i: "/v3/webhook/destinations/"),
-    ("balance", "/v3/billing/balance/", lambda i: "/v3/billing/balance/"),
-    ("cases", CASES, lambda i: _cases(i)),
-    ("case_events", CASE_EVENTS, lambda i: f"{_cases(i)}{i['case']}/events/"),
+    ("sessions_user", SESSIONS, lambda i: "/v3/sessions/?limit=100", True),
+    ("sessions_business", SESSIONS, lambda i: "/v3/sessions/?session_kind=business&limit=20", True),
+    ("sessions_all", SESSIONS, lambda i: "/v3/sessions/?session_kind=all&limit=100", True),
+    ("decision_kyc", DECISION, lambda i: f"/v3/session/{i['kyc']}/decision/", False),
+    ("decision_kyb", DECISION, lambda i: f"/v3/session/{i['kyb']}/decision/", False),
+    (
+        "reviews",
+        REVIEWS,
+        lambda i: f"/v3/sessions/{i['kyc']}/reviews/?ordering=created_at&limit=1",
+        False,
+    ),
+    ("workflows", "/v3/workflows/", lambda i: "/v3/workflows/?limit=3", True),
+    ("users", "/v3/users/", lambda i: "/v3/users/?limit=30", True),
+    ("businesses", "/v3/businesses/", lambda i: "/v3/businesses/?limit=10", True),
+    ("destinations", "/v3/webhook/destinations/", lambda i: "/v3/webhook/destinations/", False),
+    ("balance", "/v3/billing/balance/", lambda i: "/v3/billing/balance/", False),
+    ("cases", CASES, lambda i: f"{_cases(i)}?limit=5", True),
+    ("case_events", CASE_EVENTS, lambda i: f"{_cases(i)}{i['case']}/events/?limit=2", True),
 ]
 
 
-@pytest.mark.parametrize(("name", "spec_path", "url"), SPEC_OK, ids=[c[0] for c in SPEC_OK])
-def test_success_bodies_match_the_openapi_schema(client, ids, name, spec_path, url):
-    reply = client.get(url(ids))
-    assert reply.status == 200
-    body = reply.json()
-    validate(body, response_schema(spec_path, 200))
-    results = body if isinstance(body, list) else body.get("results", [body])
+@pytest.mark.parametrize(
+    ("name", "spec_path", "url", "paged"), SPEC_OK, ids=[c[0] for c in SPEC_OK]
+)
+def test_success_pages_match_the_openapi_schema(client, ids, name, spec_path, url, paged):
+    pages = _pages(client, url(ids))
+    schema = response_schema(spec_path, 200)
+    for body in pages:
+        validate(body, schema)
+    first = pages[0]
+    results = first if isinstance(first, list) else first.get("results", [first])
     assert results, f"{name}: the contract check needs at least one record"
+    assert len(pages) >= (2 if paged else 1), f"{name}: the check needs a later page"
 
 
 OURS = [
     (
         "deliveries",
         "webhook_deliveries_page.json",
-        lambda i: f"/v3/webhook/destinations/{i['dest']}/deliveries/?limit=100",
+        lambda i: f"/v3/webhook/destinations/{i['dest']}/deliveries/?limit=40",
     ),
-    ("lists", "lists_page.json", lambda i: "/v3/lists/"),
-    ("list_entries", "list_entries_page.json", lambda i: f"/v3/lists/{i['list']}/entries/"),
+    ("lists", "lists_page.json", lambda i: "/v3/lists/?limit=2"),
+    ("list_entries", "list_entries_page.json", lambda i: f"/v3/lists/{i['list']}/entries/?limit=2"),
 ]
 
 
 @pytest.mark.parametrize(("name", "schema", "url"), OURS, ids=[c[0] for c in OURS])
-def test_undocumented_endpoints_match_our_schemas(client, ids, name, schema, url):
-    reply = client.get(url(ids))
-    assert reply.status == 200
-    body = reply.json()
-    validate(body, our_schema(schema))
-    assert body["results"], f"{name}: needs records to check"
+def test_undocumented_endpoints_match_our_schemas_on_every_page(client, ids, name, schema, url):
+    pages = _pages(client, url(ids))
+    for body in pages:
+        validate(body, our_schema(schema))
+    assert pages[0]["results"], f"{name}: needs records to check"
+    assert len(pages) >= 2, f"{name}: the check needs a later page"
 
 
-def test_audit_log_pages_match_our_documented_schema(console_token, client, organisation):
+def test_audit_log_pages_first_later_last_and_previous_match_our_schema(
+    console_token, client, organisation
+):
+    bearer = {"Authorization": f"Bearer {console_token}"}
     url = f"/v3/audit/{organisation['organization_id']}/audit-logs/?limit=500"
-    page = client.get(url, {"Authorization": f"Bearer {console_token}"}).json()
-    validate(page, our_schema("audit_log_page.json"))
-    kinds = {r["actor_type"] for r in page["results"]}
-    second = client.get(page["next"], {"Authorization": f"Bearer {console_token}"}).json()
-    validate(second, our_schema("audit_log_page.json"))
-    assert kinds >= {"API_KEY"}
+    pages = _pages(client, url, bearer, cap=1000)
+    assert len(pages) >= 3
+    schema = our_schema("audit_log_page.json")
+    for body in (pages[0], pages[1], pages[len(pages) // 2], pages[-1]):
+        validate(body, schema)
+    assert pages[-1]["next"] is None
+    back = client.get(pages[-1]["previous"], bearer).json()
+    validate(back, schema)
+    kinds = {r["actor_type"] for p in pages for r in p["results"]}
+    assert kinds == {"USER", "API_KEY", "INVESTIGATOR", "ANONYMOUS"}
 
 
 ERRORS = [
@@ -164,3 +193,137 @@ def test_throttled_responses_carry_the_documented_headers(make_server):
     validate(reply.json(), response_schema(DECISION, 429))
     documented = set(response(DECISION, 429)["headers"])
     assert {h.lower() for h in documented} <= set(reply.headers)
+
+
+def _post(client, path: str, body: dict):
+    return client.call("POST", f"/auth/v2/{path}", body=body)
+
+
+def test_console_login_2fa_and_refresh_answers_match_our_schemas(client, organisation):
+    first = _post(client, "programmatic/login/", LOGIN)
+    assert first.status == 200
+    validate(first.json(), our_schema("auth_login_response.json"))
+    assert first.json()["2fa_required"] is True
+    tokens = _post(
+        client,
+        "2fa/verify/",
+        {"temp_token": first.json()["temp_token"], "otp_token": otp_now()},
+    )
+    assert tokens.status == 200
+    validate(tokens.json(), our_schema("auth_tokens.json"))
+    fresh = _post(client, "token/refresh/", {"refresh_token": tokens.json()["refresh_token"]})
+    assert fresh.status == 200
+    validate(fresh.json(), our_schema("auth_refresh_response.json"))
+    reader = next(m["email"] for m in organisation["members"] if m["role"] == "Reader")
+    direct = _post(client, "programmatic/login/", {**LOGIN, "email": reader})
+    assert direct.status == 200
+    validate(direct.json(), our_schema("auth_login_response.json"))
+    assert "access_token" in direct.json()
+
+
+def _reader_token(client, organisation) -> str:
+    reader = next(m["email"] for m in organisation["members"] if m["role"] == "Reader")
+    return _post(client, "programmatic/login/", {**LOGIN, "email": reader}).json()["access_token"]
+
+
+# (name, request(client, organisation, console_token) -> Reply, status, schema)
+CONSOLE_ERRORS = [
+    (
+        "login_bad_password",
+        lambda c, o, t: _post(c, "programmatic/login/", {**LOGIN, "password": "wrong"}),
+        401,
+        "detail_error.json",
+    ),
+    (
+        "login_missing_field",
+        lambda c, o, t: _post(c, "programmatic/login/", {"email": LOGIN["email"]}),
+        400,
+        "detail_error.json",
+    ),
+    (
+        "verify_unknown_temp_token",
+        lambda c, o, t: _post(c, "2fa/verify/", {"temp_token": "x" * 30, "otp_token": "123456"}),
+        401,
+        "detail_error.json",
+    ),
+    (
+        "refresh_unknown_token",
+        lambda c, o, t: _post(c, "token/refresh/", {"refresh_token": "x" * 30}),
+        401,
+        "detail_error.json",
+    ),
+    (
+        "refresh_with_an_access_token",
+        lambda c, o, t: _post(c, "token/refresh/", {"refresh_token": t}),
+        401,
+        "detail_error.json",
+    ),
+    ("audit_no_credentials", lambda c, o, t: c.get(_audit(o), {}), 401, "detail_error.json"),
+    (
+        "audit_stale_bearer",
+        lambda c, o, t: c.get(_audit(o), {"Authorization": "Bearer " + "x" * 30}),
+        401,
+        "detail_error.json",
+    ),
+    ("audit_api_key", lambda c, o, t: c.get(_audit(o), KEY), 403, "detail_error.json"),
+    (
+        "audit_without_permission",
+        lambda c, o, t: c.get(_audit(o), {"Authorization": f"Bearer {_reader_token(c, o)}"}),
+        403,
+        "detail_error.json",
+    ),
+    (
+        "audit_other_organisation",
+        lambda c, o, t: c.get(
+            "/v3/audit/00000000-0000-4000-8000-000000000000/audit-logs/",
+            {"Authorization": f"Bearer {t}"},
+        ),
+        403,
+        "detail_error.json",
+    ),
+    (
+        "audit_bad_cursor",
+        lambda c, o, t: c.get(_audit(o) + "?cursor=%%%", {"Authorization": f"Bearer {t}"}),
+        400,
+        "field_errors.json",
+    ),
+    (
+        "audit_bad_limit",
+        lambda c, o, t: c.get(_audit(o) + "?limit=0", {"Authorization": f"Bearer {t}"}),
+        400,
+        "field_errors.json",
+    ),
+    (
+        "audit_bad_day",
+        lambda c, o, t: c.get(
+            _audit(o) + "?date_from=2026-02-30", {"Authorization": f"Bearer {t}"}
+        ),
+        400,
+        "field_errors.json",
+    ),
+]
+
+
+def _audit(organisation: dict) -> str:
+    return f"/v3/audit/{organisation['organization_id']}/audit-logs/"
+
+
+@pytest.mark.parametrize(
+    ("name", "request_", "status", "schema"), CONSOLE_ERRORS, ids=[c[0] for c in CONSOLE_ERRORS]
+)
+def test_console_error_bodies_match_our_schemas(
+    client, organisation, console_token, name, request_, status, schema
+):
+    reply = request_(client, organisation, console_token)
+    assert reply.status == status, f"{name}: {reply.status} {reply.body[:200]!r}"
+    validate(reply.json(), our_schema(schema))
+
+
+def test_a_locked_console_login_answers_429_with_a_detail_body(make_server):
+    c = Client(make_server(rate_limit=False).base_url)
+    for _ in range(5):
+        assert _post(c, "programmatic/login/", {**LOGIN, "password": "nope"}).status == 401
+    locked = _post(c, "programmatic/login/", LOGIN)
+    c.close()
+    assert locked.status == 429
+    validate(locked.json(), our_schema("detail_error.json"))
