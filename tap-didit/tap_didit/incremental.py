@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from singer_sdk.helpers.types import Context
 
 from tap_didit.client import DiditStream
-from tap_didit.timestamps import is_canonical, parse_timestamp
+from tap_didit.timestamps import format_timestamp, is_canonical, parse_timestamp
 from tap_didit.window import Window
 
 
@@ -38,6 +38,14 @@ class NewestFirstStream(DiditStream):
     def source_timestamp_key(self) -> str:
         """The API's name for the replication key (aliases may differ)."""
         return str(self.replication_key)
+
+    def get_replication_key_signpost(self, context: Context | None = None) -> str:
+        """The sync start, canonical: no bookmark may pass this run's upper bound.
+
+        The SDK's default is the tap's creation time in another text format, and bookmarks
+        are compared as text (docs/resume.md section 1).
+        """
+        return format_timestamp(self.tap.sync_started_at)
 
     def bookmark(self, context: Context | None) -> dt.datetime | None:
         """The last completed bookmark of this partition, if any."""
@@ -82,6 +90,10 @@ class NewestFirstStream(DiditStream):
             if self.ordered_by_replication_key
             else None
         )
+        if context:
+            # The SDK writes the signpost for the stream, not per partition: a partition's
+            # bookmark would otherwise never be clamped to this run's start.
+            self._write_replication_key_signpost(context, self.get_replication_key_signpost())
         floor = self._window.floor.isoformat() if self._window.floor else "the beginning"
         self.logger.info("Stream '%s': reading %s from %s.", self.name, context or "", floor)
         count = 0

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from fake_didit_server import FakeDidit
@@ -43,3 +46,37 @@ def sim(sim_data: Path, tmp_path: Path) -> Iterator[Sim]:
     running = serve_copy(sim_data, tmp_path)
     yield running
     running.server.stop()
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """One request as the tap sent it: method, path, query and headers."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[SentRequest]:
+    """Every request the tap sends in this process, in order (a spy; the call goes through)."""
+    import requests
+
+    seen: list[SentRequest] = []
+    real_send = requests.Session.send
+
+    def spy(self: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> Any:
+        parts = urlsplit(request.url or "")
+        seen.append(
+            SentRequest(
+                str(request.method),
+                parts.path,
+                dict(parse_qsl(parts.query)),
+                {k.lower(): v for k, v in request.headers.items()},
+            )
+        )
+        return real_send(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", spy)
+    return seen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import io
 import json
 import logging
@@ -51,10 +53,20 @@ def run_tap(
     streams: set[str],
     state: dict[str, Any] | None = None,
     deselected: set[tuple[str, tuple[str, ...]]] = frozenset(),
+    started_at: dt.datetime | None = None,
 ) -> TapRun:
-    """Run a sync in this process, capturing stdout (bytes) and all log output."""
+    """Run a sync in this process, capturing stdout (bytes) and all log output.
+
+    `started_at` freezes the sync start (the upper bound of every walk), so a test that
+    checks `date_to` or a bookmark clamp does not depend on the wall clock.
+    """
     catalog = select_only(TapDidit(config=config, parse_env_config=False), streams, deselected)
-    tap = TapDidit(config=config, catalog=catalog, state=state or {}, parse_env_config=False)
+    # A copy: the SDK updates the state it is given in place.
+    tap = TapDidit(
+        config=config, catalog=catalog, state=copy.deepcopy(state or {}), parse_env_config=False
+    )
+    if started_at is not None:
+        tap.sync_started_at = started_at
     buffer = io.BytesIO()
     fake_stdout = io.TextIOWrapper(buffer, encoding="utf-8")
     log_stream = io.StringIO()
