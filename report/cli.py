@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--internal-names",
         action="store_true",
-        help="show real names and IP addresses (internal version)",
+        help="show real names and IP addresses (internal version; needs NIS2_PSEUDONYM_KEY, "
+        "the key dbt used)",
     )
     render.add_argument(
         "--dsn", default=None, help="libpq conninfo of the warehouse (default: NIS2_PG_* settings)"
@@ -72,6 +73,7 @@ def _say(message: str) -> None:
 
 def _render(args: argparse.Namespace) -> int:
     from report.pack import EntityUnknownError, render_from_warehouse
+    from report.pseudonyms import PseudonymKeyMissingError
     from report.warehouse import WarehouseError
 
     try:
@@ -85,7 +87,7 @@ def _render(args: argparse.Namespace) -> int:
             pdf=not args.no_pdf,
             progress=_say,
         )
-    except (PeriodError, WarehouseError, EntityUnknownError) as exc:
+    except (PeriodError, WarehouseError, EntityUnknownError, PseudonymKeyMissingError) as exc:
         _say(str(exc))
         return 2
     for problem in result.data_problems:

@@ -27,6 +27,7 @@ class MartSpec:
     cut: Cut
     start_columns: tuple[str, ...] = ()
     end_columns: tuple[str, ...] = ()
+    id_column: str = ""  # the mart's unique id (never a raw identity): names rows in notes
 
     @property
     def short(self) -> str:
@@ -42,47 +43,74 @@ MARTS: tuple[MartSpec, ...] = (
         Cut.OVERLAP,
         ("aware_at", "detected_at"),
         ("handled_at", "resolved_at", "recovered_at"),
+        id_column="incident_id",
     ),
-    MartSpec("mart_nis2_significance_assessment", "Significance assessment", Cut.BY_INCIDENT),
+    MartSpec(
+        "mart_nis2_significance_assessment",
+        "Significance assessment",
+        Cut.BY_INCIDENT,
+        id_column="incident_id",
+    ),
     MartSpec(
         "mart_nis2_recurring_incident_check",
         "Recurring-incident check (IR Art. 4)",
         Cut.OVERLAP,
         ("window_start",),
         ("window_end",),
+        id_column="check_id",
     ),
-    MartSpec("mart_nis2_reporting_deadlines", "Art. 23 reporting deadlines", Cut.BY_INCIDENT),
+    MartSpec(
+        "mart_nis2_reporting_deadlines",
+        "Art. 23 reporting deadlines",
+        Cut.BY_INCIDENT,
+        id_column="deadline_id",
+    ),
     MartSpec(
         "mart_nis2_auth_failure_detections",
         "Authentication-failure detections",
         Cut.AT,
         ("window_start", "detected_at", "window_end"),
+        id_column="detection_id",
     ),
     MartSpec(
         "mart_nis2_privileged_activity",
         "Privileged activity",
         Cut.AT,
         ("event_ts", "event_at", "occurred_at"),
+        id_column="event_id",
     ),
-    MartSpec("mart_nis2_access_review_status", "Access-review status", Cut.SNAPSHOT),
-    MartSpec("mart_nis2_identity_assurance", "Identity assurance (Didit)", Cut.SNAPSHOT),
+    MartSpec(
+        "mart_nis2_access_review_status",
+        "Access-review status",
+        Cut.SNAPSHOT,
+        id_column="access_review_id",
+    ),
+    MartSpec(
+        "mart_nis2_identity_assurance",
+        "Identity assurance (Didit)",
+        Cut.SNAPSHOT,
+        id_column="identity_key",
+    ),
     MartSpec(
         "mart_nis2_access_anomalies",
         "Access anomalies",
         Cut.AT,
         ("event_ts", "event_at", "occurred_at"),
+        id_column="event_id",
     ),
     MartSpec(
         "mart_nis2_api_activity_daily",
         "API activity per day",
         Cut.AT,
         ("day", "activity_date", "date_day", "bucket_start", "date"),
+        id_column="activity_id",
     ),
     MartSpec(
         "mart_nis2_log_source_coverage",
         "Log-source coverage",
         Cut.AT,
         ("day", "coverage_date", "date_day", "date"),
+        id_column="coverage_id",
     ),
     MartSpec(
         "mart_nis2_log_ingestion_gaps",
@@ -90,24 +118,28 @@ MARTS: tuple[MartSpec, ...] = (
         Cut.OVERLAP,
         ("gap_start",),
         ("gap_end",),
+        id_column="gap_id",
     ),
     MartSpec(
         "mart_nis2_log_retention_integrity",
         "Log retention and integrity",
         Cut.AT,
         ("partition_date", "day", "date"),
+        id_column="partition_id",
     ),
     MartSpec(
         "mart_nis2_control_evidence_matrix",
         "Control-evidence matrix",
         Cut.AT,
         ("month", "report_month", "period_start"),
+        id_column="matrix_id",
     ),
     MartSpec(
         "mart_nis2_management_monthly_report",
         "Management monthly report",
         Cut.AT,
         ("month", "report_month", "period_start"),
+        id_column="report_id",
     ),
 )
 

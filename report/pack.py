@@ -21,7 +21,6 @@ from report.manifest import write_manifest
 from report.marts import ENTITY_PROFILE, INCIDENT_REGISTER
 from report.pdf import write_pdf
 from report.period import Period, parse_period
-from report.pseudonyms import Pseudonymiser
 from report.sections import (
     appendix,
     controls,
@@ -32,7 +31,14 @@ from report.sections import (
     summary,
 )
 from report.sections.base import PackContext, Section
-from report.warehouse import MartData, MartSource, Row, load_marts
+from report.warehouse import (
+    MartData,
+    MartSource,
+    Row,
+    load_marts,
+    previous_period,
+    pseudonymiser_for,
+)
 
 HTML_NAME = "evidence-pack.html"
 PDF_NAME = "evidence-pack.pdf"
@@ -121,13 +127,20 @@ def render_pack(
 ) -> PackResult:
     """Read the marts for `period` and write a complete, verifiable pack under `out_root`.
     Without `entity`, the legal name comes from the entity profile seed."""
-    pseudonymiser = Pseudonymiser.from_env(enabled=not internal_names)
-    progress(f"reading marts from {source.describe()} for {period.label}")
+    pseudonymiser = pseudonymiser_for(source, internal_names)
+    progress(f"reading marts from {source.describe()} for {period.label} and the period before")
     marts = load_marts(source, period, pseudonymiser)
     profile = entity_profile(marts, entity)
     entity = str(profile["legal_name"])
     problems = [d.unavailable_reason for d in marts.values() if d.status in {"missing", "error"}]
     problems += [d.undated_note for d in marts.values() if d.undated]
+    names = pseudonymiser.names
+    if names is not None and names.unresolved:
+        problems.append(
+            f"{len(names.unresolved)} of {len(names.seen)} pseudonyms could not be named: their "
+            "identity is in none of the models report/identities.py reads, or "
+            "NIS2_PSEUDONYM_KEY is not the key dbt used; they are shown as pseudonyms"
+        )
     for data in marts.values():
         progress(f"  {data.spec.name}: {data.status}, {len(data.rows)} rows")
     freshness_reader = getattr(source, "source_freshness", None)
@@ -143,15 +156,11 @@ def render_pack(
         source_freshness=[pseudonymiser.row(r) for r in freshness_reader()]
         if freshness_reader
         else [],
+        unnamed_pseudonyms=len(names.unresolved) if names is not None else 0,
     )
-    progress(f"reading marts for the previous period {period.previous().label} (trends)")
     context = replace(
         context,
-        previous=replace(
-            context,
-            period=period.previous(),
-            marts=load_marts(source, period.previous(), pseudonymiser),
-        ),
+        previous=replace(context, period=period.previous(), marts=previous_period(marts)),
     )
     progress("building sections")
     sections = [build(context) for build in SECTION_BUILDERS]

@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from report.marts import REFERENCE_TABLES
+from report.period import to_moment
 from report.warehouse import Row, WarehouseError
 
 SCHEMA_ENV = "NIS2_MARTS_SCHEMA"
@@ -106,23 +107,90 @@ class PostgresSource:
             raise WarehouseError(f"{name}: {_first_line(exc)}") from None
         return columns, rows
 
-    def source_freshness(self) -> list[Row]:
-        """When each raw source table was last loaded (target-postgres `_sdc_batched_at`)."""
-        tables = self._conn.execute(
-            "select table_schema, table_name from information_schema.columns "
-            "where column_name = '_sdc_batched_at' and table_schema like 'tap\\_%%' "
-            "order by 1, 2"
+    def latest(self, name: str, columns: list[str]) -> datetime | None:
+        """max() of each time column over the whole mart: freshness is not cut to the period."""
+        if name not in self._schemas or not columns:
+            return None
+        query = sql.SQL("select {} from {}.{}").format(
+            sql.SQL(", ").join(
+                sql.SQL("max({}) as {}").format(sql.Identifier(c), sql.Identifier(c))
+                for c in columns
+            ),
+            sql.Identifier(self._schemas[name]),
+            sql.Identifier(name),
+        )
+        try:
+            row = self._conn.execute(query).fetchone() or {}
+        except psycopg.Error as exc:
+            raise WarehouseError(f"{name}: {_first_line(exc)}") from None
+        moments = [m for value in row.values() if (m := to_moment(value)) is not None]
+        return max(moments, default=None)
+
+    def identities(self, sources: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+        """Distinct values of the models dbt hashed into the marts' pseudonyms (internal pack
+        only). A model in several schemas is read where the marts' dbt run wrote it."""
+        wanted = {model: set(columns) for model, columns in sources}
+        found = self._conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_name = any(%(names)s) order by table_schema",
+            {"names": list(wanted)},
         ).fetchall()
-        result = []
-        for table in tables:
-            query = sql.SQL("select max(_sdc_batched_at) as loaded_at, count(*) as rows from {}.{}")
-            row = self._conn.execute(
-                query.format(
-                    sql.Identifier(table["table_schema"]), sql.Identifier(table["table_name"])
-                )
-            ).fetchone()
-            result.append({"source": f"{table['table_schema']}.{table['table_name']}", **row})
-        return result
+        prefix = self.schema.rsplit("_", 1)[0]
+        located: dict[str, tuple[str, list[str]]] = {}
+        for row in sorted(found, key=lambda r: not r["table_schema"].startswith(prefix)):
+            table, schema = row["table_name"], row["table_schema"]
+            held = located.setdefault(table, (schema, []))
+            if held[0] == schema and row["column_name"] in wanted[table]:
+                held[1].append(row["column_name"])
+        values: set[str] = set()
+        for table, (schema, columns) in located.items():
+            if not columns:
+                continue
+            query = sql.SQL("select distinct v from {}.{}, unnest(array[{}]) as v").format(
+                sql.Identifier(schema),
+                sql.Identifier(table),
+                sql.SQL(", ").join(
+                    sql.SQL("cast({} as text)").format(sql.Identifier(c)) for c in columns
+                ),
+            )
+            try:
+                rows = self._conn.execute(query).fetchall()
+            except psycopg.Error as exc:
+                raise WarehouseError(f"{schema}.{table}: {_first_line(exc)}") from None
+            values.update(row["v"] for row in rows if row["v"] is not None)
+        return sorted(values)
+
+    def source_freshness(self) -> list[Row]:
+        """When each raw source table was last loaded: max(_sdc_batched_at), exact, because the
+        load time is the evidence (an index on the column makes it a look-up, else one scan per
+        table). Row counts are the planner's estimate (pg_class.reltuples): no count(*)."""
+        tables = self._conn.execute(
+            "select n.nspname as table_schema, c.relname as table_name, "
+            "case when c.reltuples >= 0 then cast(c.reltuples as bigint) end as rows "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "join pg_attribute a on a.attrelid = c.oid and a.attname = '_sdc_batched_at' "
+            "where c.relkind in ('r', 'p') and n.nspname like 'tap\\_%%' "
+            "and not a.attisdropped order by 1, 2"
+        ).fetchall()
+        if not tables:
+            return []
+        query = sql.SQL(" union all ").join(
+            sql.SQL("select {} as source, max(_sdc_batched_at) as loaded_at from {}.{}").format(
+                sql.Literal(f"{t['table_schema']}.{t['table_name']}"),
+                sql.Identifier(t["table_schema"]),
+                sql.Identifier(t["table_name"]),
+            )
+            for t in tables
+        )
+        loaded = {row["source"]: row["loaded_at"] for row in self._conn.execute(query)}
+        return [
+            {
+                "source": (source := f"{t['table_schema']}.{t['table_name']}"),
+                "loaded_at": loaded.get(source),
+                "rows": t["rows"],
+            }
+            for t in tables
+        ]
 
     def _find_schema(self) -> str:
         found = self._conn.execute(

@@ -1,8 +1,15 @@
 """Pseudonyms for people and IP addresses in the pack (GDPR minimisation, TIG 3.2.7 tips).
 
-HMAC-SHA256 with a managed key, not a salted hash: e-mail lists and the IPv4 space are small
-enough to brute-force a plain hash (STACK-NOTES §12). The same key gives the same pseudonym
-across packs, so an auditor can follow one person through months without learning who it is.
+The marts already hold people and IPs only as `p_` + 24 hex digits of HMAC-SHA256 under the
+warehouse key (transform/macros/pseudonymise.sql). The pack passes those through unchanged, so
+an auditor can match every pack row to its mart row, and pseudonymises whatever else names a
+person (raw columns, e-mail and IP addresses in free text) with the same formula and the same
+key (NIS2_PSEUDONYM_KEY = the `nis2.pseudonym_key` dbt used), so one person has one pseudonym
+everywhere. A keyed HMAC, not a salted hash: e-mail lists and the IPv4 space are small enough to
+brute-force a plain hash (STACK-NOTES §12).
+
+The internal version turns pseudonyms back into names through a `NameMap` that the data-access
+layer builds from the warehouse's own identities (see `report.identities`).
 """
 
 from __future__ import annotations
@@ -13,55 +20,57 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 KEY_ENV = "NIS2_PSEUDONYM_KEY"
+PSEUDONYM = re.compile(r"\bp_[0-9a-f]{24}\b")
 
-# Columns that name a person or an account held by one.
-PERSON_COLUMNS = frozenset(
+# Mart columns that hold a warehouse pseudonym (docs/contracts.md: `*_key` pseudonyms).
+PSEUDONYM_COLUMNS = frozenset(
+    {
+        "actor_key",
+        "identity_key",
+        "ip_key",
+        "ip_prefix_key",
+        "principal_key",
+        "src_ip_key",
+        "target_principal_key",
+        "user_key",
+    }
+)
+# Columns that would name a person or an IP in clear (no mart should have one; if one does,
+# the public pack must not show it).
+PERSONAL_COLUMNS = frozenset(
     {
         "actor",
-        "actor_key",
         "actor_email",
+        "agent_ip",
         "approved_by",
         "assignee",
         "dstuser",
         "email",
         "full_name",
-        "identity_key",
+        "ip",
+        "ip_address",
+        "ip_prefix",
         "member_email",
         "owner",
         "person",
         "principal",
-        "principal_key",
         "reported_by",
-        "reviewer",
         "reviewed_by",
+        "reviewer",
+        "source_ip",
+        "src_ip",
+        "src_ip_prefix",
+        "srcip",
         "srcuser",
         "subject",
-        "target_principal_key",
         "target_user",
         "user",
         "user_id",
-        "user_key",
         "username",
-    }
-)
-# Columns that hold an IP address or prefix.
-IP_COLUMNS = frozenset(
-    {
-        "agent_ip",
-        "ip",
-        "ip_address",
-        "ip_key",
-        "ip_prefix",
-        "ip_prefix_key",
-        "source_ip",
-        "src_ip",
-        "src_ip_key",
-        "src_ip_prefix",
-        "srcip",
     }
 )
 
@@ -70,36 +79,81 @@ _IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?(?![\w.])")
 _IPV6 = re.compile(r"(?<![\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:/\d{1,3})?(?![\w:])")
 
 
-class Pseudonymiser:
-    """Replaces people and IPs with stable keyed pseudonyms; `enabled=False` keeps real values."""
+class PseudonymKeyMissingError(ValueError):
+    """The internal version was asked for without the key that made the marts' pseudonyms."""
 
-    def __init__(self, key: bytes | None, *, enabled: bool = True) -> None:
-        self.enabled = enabled
+
+def pseudonym(key: bytes, value: str) -> str:
+    """The marts' formula: 'p_' + first 24 hex digits of HMAC-SHA256(key, lower(value))."""
+    return "p_" + hmac.new(key, value.lower().encode(), hashlib.sha256).hexdigest()[:24]
+
+
+class NameMap:
+    """pseudonym -> real identity, for the internal version; remembers what it could not name."""
+
+    def __init__(self, key: bytes, identities: Iterable[str]) -> None:
+        names: dict[str, str] = {}
+        for value in sorted(set(identities)):  # sorted: 'Backend API' wins over 'backend api'
+            names.setdefault(pseudonym(key, value), _shown(value))
+        self._names = names
+        self.seen: set[str] = set()
+        self.unresolved: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def name(self, token: str) -> str:
+        self.seen.add(token)
+        found = self._names.get(token)
+        if found is None:
+            self.unresolved.add(token)
+            return token
+        return found
+
+
+def _shown(identity: str) -> str:
+    """An IP with a mask is shown as its network (the marts hash '198.51.100.7/24' as is)."""
+    if "/" in identity:
+        try:
+            return str(ipaddress.ip_network(identity, strict=False))
+        except ValueError:
+            return identity
+    return identity
+
+
+class Pseudonymiser:
+    """Public pack: keeps the marts' pseudonyms and pseudonymises anything else personal.
+    Internal pack (`names` given): turns the marts' pseudonyms into names, keeps real values."""
+
+    def __init__(self, key: bytes | None, *, names: NameMap | None = None) -> None:
+        self.names = names
         self.key_is_managed = key is not None
         self._key = key if key is not None else secrets.token_bytes(32)
 
-    @classmethod
-    def from_env(cls, *, enabled: bool = True) -> Pseudonymiser:
-        """Key from NIS2_PSEUDONYM_KEY; without it a one-off key (pseudonyms differ per pack)."""
-        raw = os.environ.get(KEY_ENV)
-        return cls(raw.encode() if raw else None, enabled=enabled)
+    @property
+    def internal(self) -> bool:
+        return self.names is not None
 
-    def token(self, kind: str, value: str) -> str:
-        digest = hmac.new(self._key, value.strip().lower().encode(), hashlib.sha256).hexdigest()
-        return f"{kind}-{digest[:10]}"
+    @classmethod
+    def from_env(cls) -> Pseudonymiser:
+        """Key from NIS2_PSEUDONYM_KEY; without it a one-off key (pseudonyms differ per pack)."""
+        return cls(managed_key())
+
+    def token(self, value: str) -> str:
+        return pseudonym(self._key, value)
 
     def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of the row with personal columns and embedded e-mails/IPs replaced."""
-        if not self.enabled:
-            return dict(row)
+        """A copy of the row as this pack shows it."""
         return {column: self._value(column.lower(), value) for column, value in row.items()}
 
     def text(self, value: str) -> str:
-        """Free text (titles, explanations): e-mails and IP addresses inside it are replaced."""
-        if not self.enabled:
-            return value
+        """Free text (titles, explanations): e-mails and IP addresses inside it are replaced
+        (public pack), or pseudonyms inside it are named (internal pack)."""
+        if self.names is not None:
+            names = self.names
+            return PSEUDONYM.sub(lambda m: names.name(m[0]), value) if "p_" in value else value
         if "@" in value:  # the cheap tests first: most text holds neither
-            value = _EMAIL.sub(lambda m: self.token("person", m[0]), value)
+            value = _EMAIL.sub(lambda m: self.token(m[0]), value)
         if "." in value:
             value = _IPV4.sub(lambda m: self._ip_or_keep(m[0]), value)
         if ":" in value:
@@ -113,15 +167,24 @@ class Pseudonymiser:
             return {key: self._value(str(key).lower(), item) for key, item in value.items()}
         if not isinstance(value, str) or not value:
             return value
-        if column in PERSON_COLUMNS:
-            return self.token("person", value)
-        if column in IP_COLUMNS:
-            return self.token("ip", value)
+        if column in PSEUDONYM_COLUMNS or column in PERSONAL_COLUMNS:
+            return self._identity(value)
         return self.text(value)
+
+    def _identity(self, value: str) -> str:
+        is_pseudonym = PSEUDONYM.fullmatch(value) is not None
+        if self.names is not None:
+            return self.names.name(value) if is_pseudonym else value
+        return value if is_pseudonym else self.token(value)
 
     def _ip_or_keep(self, candidate: str) -> str:
         try:
             ipaddress.ip_network(candidate, strict=False)
         except ValueError:
             return candidate
-        return self.token("ip", candidate)
+        return self.token(candidate)
+
+
+def managed_key() -> bytes | None:
+    raw = os.environ.get(KEY_ENV)
+    return raw.encode() if raw else None

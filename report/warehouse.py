@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from report.identities import IDENTITY_SOURCES, with_ip_prefixes
 from report.marts import INCIDENT_REGISTER, MARTS, REFERENCE_TABLES, Cut, MartSpec, first_present
 from report.period import Period, to_moment
-from report.pseudonyms import Pseudonymiser
+from report.pseudonyms import NameMap, Pseudonymiser, PseudonymKeyMissingError, managed_key
 
 Row = dict[str, Any]
 
@@ -43,15 +44,34 @@ class MartData:
 
     @property
     def undated_note(self) -> str:
-        """Rows left out because their time columns are empty or unreadable, named by id."""
+        """Rows left out because their time columns are empty or unreadable, named by the
+        mart's declared id column (an id, never a person or an address)."""
         if not self.undated:
             return ""
-        key = self.columns[0] if self.columns else ""
+        head = (
+            f"{len(self.undated)} row(s) of {self.spec.name} have no readable "
+            f"{' / '.join(self.spec.start_columns)} and are in no period"
+        )
+        key = self.spec.id_column
+        if key not in self.columns:
+            return f"{head} (the mart has no {key or 'id'} column to name them)"
         ids = ", ".join(str(row.get(key)) for row in self.undated[:5])
         more = f" and {len(self.undated) - 5} more" if len(self.undated) > 5 else ""
-        return (
-            f"{len(self.undated)} row(s) of {self.spec.name} have no readable "
-            f"{' / '.join(self.spec.start_columns)} and are in no period: {key} {ids}{more}"
+        return f"{head}: {key} {ids}{more}"
+
+    def as_previous(self) -> MartData:
+        """The same mart cut to the previous period, from the rows already read (a snapshot
+        is the same in every period)."""
+        rows = self.rows if self.previous_rows is None else self.previous_rows
+        status = self.status if self.status in {"missing", "error"} else "ok" if rows else "empty"
+        return MartData(
+            self.spec,
+            status,
+            self.columns,
+            rows,
+            cut_note=self.cut_note,
+            problem=self.problem,
+            latest_at=self.latest_at,
         )
 
     @property
@@ -80,6 +100,14 @@ class MartSource(Protocol):
 
     def columns(self, name: str) -> list[str] | None: ...
 
+    def latest(self, name: str, columns: list[str]) -> datetime | None:
+        """The newest value among the columns over the whole mart (not only the period)."""
+        ...
+
+    def identities(self, sources: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+        """Distinct non-null values, as text, of the given (model, columns) that exist."""
+        ...
+
 
 class InMemorySource:
     """Mart rows held in memory, shaped exactly like the mart columns (for tests and replays)."""
@@ -107,49 +135,96 @@ class InMemorySource:
             return None
         return columns, [dict(row) for row in self._tables[name]]
 
+    def latest(self, name: str, columns: list[str]) -> datetime | None:
+        return newest(self._tables.get(name, []), columns)
+
+    def identities(self, sources: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+        return sorted(
+            {
+                str(row[column])
+                for model, columns in sources
+                for row in self._tables.get(model, [])
+                for column in columns
+                if row.get(column) is not None
+            }
+        )
+
+
+def pseudonymiser_for(source: MartSource, internal_names: bool) -> Pseudonymiser:
+    """The public pack keeps the marts' pseudonyms; the internal one names them, through a map
+    built here from the warehouse's identities and the key dbt used (NIS2_PSEUDONYM_KEY)."""
+    key = managed_key()
+    if not internal_names:
+        return Pseudonymiser(key)
+    if key is None:
+        raise PseudonymKeyMissingError(
+            "--internal-names needs NIS2_PSEUDONYM_KEY set to the key dbt used "
+            "(nis2.pseudonym_key) to turn the marts' pseudonyms back into names"
+        )
+    identities = source.identities(IDENTITY_SOURCES)
+    return Pseudonymiser(key, names=NameMap(key, with_ip_prefixes(identities)))
+
 
 def load_marts(
     source: MartSource, period: Period, pseudonymiser: Pseudonymiser
 ) -> dict[str, MartData]:
-    """Every mart of the registry, cut to the period, with people and IPs pseudonymised."""
+    """Every mart of the registry, read once and cut to the period and to the period before,
+    with people and IPs shown as the pseudonymiser says."""
     loaded: dict[str, MartData] = {}
-    register = _load_one(source, BY_REGISTER_SPEC, period, incident_ids=None)
-    incident_ids = {row.get("incident_id") for row in register.rows}
+    register = _load_one(source, BY_REGISTER_SPEC, period, incidents=None)
+    incidents = (
+        {row.get("incident_id") for row in register.rows},
+        {row.get("incident_id") for row in register.previous_rows or []},
+    )
     for spec in (*MARTS, *REFERENCE_TABLES):
-        data = (
-            register if spec is BY_REGISTER_SPEC else _load_one(source, spec, period, incident_ids)
-        )
+        data = register if spec is BY_REGISTER_SPEC else _load_one(source, spec, period, incidents)
         data.rows = [pseudonymiser.row(row) for row in data.rows]
         if data.previous_rows is not None:
             data.previous_rows = [pseudonymiser.row(row) for row in data.previous_rows]
+        data.undated = [pseudonymiser.row(row) for row in data.undated]
         loaded[spec.name] = data
     return loaded
+
+
+def previous_period(marts: dict[str, MartData]) -> dict[str, MartData]:
+    """The marts cut to the previous period, from what `load_marts` already read."""
+    return {name: data.as_previous() for name, data in marts.items()}
 
 
 BY_REGISTER_SPEC = next(spec for spec in MARTS if spec.name == INCIDENT_REGISTER)
 
 
 def _load_one(
-    source: MartSource, spec: MartSpec, period: Period, incident_ids: set[Any] | None
+    source: MartSource,
+    spec: MartSpec,
+    period: Period,
+    incidents: tuple[set[Any], set[Any]] | None,
 ) -> MartData:
+    """One read of the mart, covering this period and the one before; `incidents` holds the
+    incident ids of the register in both periods."""
+    previous = period.previous()
     try:
         columns = source.columns(spec.name)
         if columns is None:
             return MartData(spec, "missing", cut_note="mart not found")
         at_columns = [c for c in spec.start_columns if c in columns] if spec.cut is Cut.AT else []
-        previous = period.previous()
         fetched = source.fetch(spec.name, at_columns, previous.start, period.end)
+        time_columns = [c for c in (*spec.start_columns, *spec.end_columns) if c in columns]
+        latest_at = source.latest(spec.name, time_columns) if time_columns else None
     except WarehouseError as exc:
         return MartData(spec, "error", problem=str(exc))
     if fetched is None:
         return MartData(spec, "missing", cut_note="mart not found")
     columns, all_rows = fetched
-    rows, note = _cut(spec, columns, all_rows, period, incident_ids)
+    now_ids, before_ids = incidents if incidents is not None else (None, None)
+    rows, note = _cut(spec, columns, all_rows, period, now_ids)
     data = MartData(spec, "ok" if rows else "empty", columns, rows, cut_note=note)
-    data.latest_at = _latest(spec, columns, all_rows)
+    data.latest_at = latest_at
     data.undated = _undated(spec, columns, all_rows)
-    if spec.cut is Cut.AT and first_present(columns, spec.start_columns):
-        data.previous_rows, _ = _cut(spec, columns, all_rows, previous, incident_ids)
+    if spec.cut is not Cut.SNAPSHOT and (
+        spec.cut is Cut.BY_INCIDENT or first_present(columns, spec.start_columns)
+    ):
+        data.previous_rows, _ = _cut(spec, columns, all_rows, previous, before_ids)
     return data
 
 
@@ -211,8 +286,7 @@ def _overlaps(period: Period, begin: Any, finish: Any) -> bool:
     return start is not None and period.overlaps(start, to_moment(finish))
 
 
-def _latest(spec: MartSpec, columns: list[str], rows: list[Row]) -> datetime | None:
-    """The newest timestamp in the mart's time columns: how fresh its evidence is."""
-    names = [c for c in (*spec.start_columns, *spec.end_columns) if c in columns]
-    moments = [m for row in rows for c in names if (m := to_moment(row.get(c))) is not None]
+def newest(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> datetime | None:
+    """The newest moment among the columns of the rows: how fresh a mart's evidence is."""
+    moments = [m for row in rows for c in columns if (m := to_moment(row.get(c))) is not None]
     return max(moments, default=None)

@@ -47,7 +47,7 @@ def _freshness(context: PackContext) -> Table:
     return Table(
         "freshness",
         "Raw sources: last load (target-postgres _sdc_batched_at)",
-        ["Source table", "Last loaded", "Rows"],
+        ["Source table", "Last loaded", "Rows (planner estimate)"],
         ["source", "loaded_at", "rows"],
         rows,
         len(rows),
@@ -56,18 +56,35 @@ def _freshness(context: PackContext) -> Table:
     )
 
 
+def _personal_data(context: PackContext) -> str:
+    """How people and IP addresses appear, so nobody mistakes a pseudonym for a name."""
+    if context.internal_names:
+        unnamed = (
+            f" {context.unnamed_pseudonyms} pseudonyms matched no identity in the warehouse and "
+            "are shown as pseudonyms."
+            if context.unnamed_pseudonyms
+            else ""
+        )
+        return (
+            "Internal version: the marts' pseudonyms are turned back into real names and IP "
+            "addresses (HMAC-SHA256 of the warehouse's identities under NIS2_PSEUDONYM_KEY). "
+            f"Restrict its distribution.{unnamed}"
+        )
+    text = (
+        "People and IP addresses appear as the marts' own pseudonyms (p_ and 24 hex digits "
+        "of HMAC-SHA256 under the warehouse key), unchanged, so each row can be matched to "
+        "its mart row. E-mail and IP addresses in free text are replaced the same way "
+    )
+    if context.pseudonym_key_managed:
+        return text + "with NIS2_PSEUDONYM_KEY, the key dbt uses."
+    return text + (
+        "with a one-off key (NIS2_PSEUDONYM_KEY not set): those pseudonyms match neither the "
+        "marts nor other packs."
+    )
+
+
 def build(context: PackContext) -> Section:
     thresholds = context.marts[THRESHOLDS]
-    pseudonyms = (
-        "Internal version: real names and IP addresses are shown. Restrict its distribution."
-        if context.internal_names
-        else "People and IP addresses are replaced by keyed pseudonyms (HMAC-SHA256), "
-        + (
-            "with the managed key NIS2_PSEUDONYM_KEY, so they are stable across packs."
-            if context.pseudonym_key_managed
-            else "with a one-off key (NIS2_PSEUDONYM_KEY not set): pseudonyms differ between packs."
-        )
-    )
     return Section(
         "appendix",
         "Appendix: methods, thresholds and data freshness",
@@ -88,6 +105,6 @@ def build(context: PackContext) -> Section:
                 else [],
             ),
             Block("freshness", "Data freshness", tables=[_freshness(context)]),
-            Block("personal-data", "Personal data", pseudonyms),
+            Block("personal-data", "Personal data", _personal_data(context)),
         ],
     )

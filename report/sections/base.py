@@ -28,6 +28,7 @@ class PackContext:
     pseudonym_key_managed: bool
     source_freshness: list[Row] = field(default_factory=list)
     profile: Row = field(default_factory=dict)
+    unnamed_pseudonyms: int = 0  # internal version: pseudonyms no identity matched
     previous: PackContext | None = None  # the same marts cut to the previous period
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report_samples import sample_tables
+from report_samples import mart_key, sample_tables
 
 from report.pack import render_pack
 from report.period import parse_period
@@ -23,13 +23,14 @@ from report.warehouse import InMemorySource
 
 def scaled_tables(events: int) -> dict:
     tables = sample_tables()
+    people = [mart_key(f"user{n}@example.org") for n in range(300)]
     start = datetime(2026, 10, 1, tzinfo=UTC)
     step = timedelta(days=30) / events
     tables["mart_nis2_privileged_activity"] = [
         {
             "event_id": f"p{i}",
             "event_ts": start + i * step,
-            "actor_key": f"user{i % 300}@example.org",
+            "actor_key": people[i % 300],
             "target_principal_key": None,
             "privilege": "admin",
             "event_class": "admin_action",
@@ -45,9 +46,9 @@ def scaled_tables(events: int) -> dict:
     tables["mart_nis2_access_anomalies"] = [
         {
             "event_id": f"a{i}",
-            "principal_key": f"user{i % 300}@example.org",
+            "principal_key": people[i % 300],
             "event_ts": start + i * step,
-            "ip_prefix": f"198.51.{i % 250}.0/24",
+            "ip_prefix_key": mart_key(f"198.51.{i % 250}.0/24"),
             "country": "DE",
             "is_off_hours": i % 3 == 0,
             "anomaly_score": i % 97,

@@ -10,13 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from report_samples import sample_tables
+from report_samples import TEST_KEY, sample_tables
 
 from report.pack import PackResult, render_pack
 from report.period import Period, parse_period
 from report.warehouse import InMemorySource
-
-TEST_KEY = "report-tests-pseudonym-key"
 
 
 @pytest.fixture
@@ -65,6 +63,18 @@ def scratch_pg() -> Iterator[str]:
     yield f"host=127.0.0.1 port={port} user=postgres dbname=postgres"
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+class CountingSource(InMemorySource):
+    """In-memory marts that remember every mart read, to prove each is read once."""
+
+    def __init__(self, tables) -> None:
+        super().__init__(tables)
+        self.reads: list[str] = []
+
+    def fetch(self, name, at_columns, since, until):
+        self.reads.append(name)
+        return super().fetch(name, at_columns, since, until)
 
 
 def pack_text_files(folder: Path) -> dict[str, str]:

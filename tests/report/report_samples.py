@@ -1,11 +1,25 @@
 """In-memory mart rows shaped exactly like the NIS2 marts' columns (NIS2-REFERENCE §6),
-for unit tests of the renderer. October 2026 is the period under test."""
+for unit tests of the renderer. October 2026 is the period under test.
+
+Like the real marts, they hold people and IP addresses only as `*_key` pseudonyms, made here
+with the marts' formula (transform/macros/pseudonymise.sql) under TEST_KEY; the identities
+behind them sit in the intermediate models the warehouse has (IDENTITIES)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+TEST_KEY = "report-tests-pseudonym-key"
+
+
+def mart_key(identity: str) -> str:
+    """What dbt writes for `identity`: 'p_' + 24 hex digits of HMAC-SHA256(key, lower(value))."""
+    digest = hmac.new(TEST_KEY.encode(), identity.lower().encode(), hashlib.sha256)
+    return "p_" + digest.hexdigest()[:24]
 
 
 def ts(day: int, hour: int = 0, month: int = 10) -> datetime:
@@ -31,7 +45,6 @@ INCIDENTS = [
         "affected_users": 1250,
         "estimated_direct_loss_eur": Decimal("82000.00"),
         "is_significant": True,
-        "reported_by": "alice.admin@example.org",
     },
     {
         "incident_id": "INC-2026-015",
@@ -51,7 +64,6 @@ INCIDENTS = [
         "affected_users": 0,
         "estimated_direct_loss_eur": Decimal("0"),
         "is_significant": False,
-        "reported_by": "bob@example.org",
     },
     {  # September incident, closed before October: outside the period
         "incident_id": "INC-2026-009",
@@ -71,7 +83,6 @@ INCIDENTS = [
         "affected_users": 0,
         "estimated_direct_loss_eur": Decimal("0"),
         "is_significant": False,
-        "reported_by": "bob@example.org",
     },
 ]
 
@@ -200,8 +211,8 @@ AUTH_FAILURES = [
         "detection_id": f"d{n}",
         "detection_type": kind,
         "source_system": system,
-        "principal_key": principal,
-        "src_ip_key": ip,
+        "principal_key": principal and mart_key(principal),
+        "src_ip_key": ip and mart_key(ip),
         "application": app,
         "window_start": start,
         "window_end": start + timedelta(hours=1),
@@ -261,8 +272,8 @@ PRIVILEGED = [
     {
         "event_id": "p1",
         "event_ts": ts(5, 14),
-        "actor_key": "erin@example.org",
-        "target_principal_key": "frank@example.org",
+        "actor_key": mart_key("erin@example.org"),
+        "target_principal_key": mart_key("frank@example.org"),
         "privilege": "realm-admin",
         "event_class": "assignment",
         "mfa_used": True,
@@ -273,7 +284,7 @@ PRIVILEGED = [
     {
         "event_id": "p2",
         "event_ts": ts(6, 14),
-        "actor_key": "erin@example.org",
+        "actor_key": mart_key("erin@example.org"),
         "target_principal_key": None,
         "privilege": "realm-admin",
         "event_class": "admin_action",
@@ -348,7 +359,7 @@ RETENTION = [
 
 IDENTITY = [
     {
-        "identity_key": "grace@example.org",
+        "identity_key": mart_key("0b7c1f52-8d0e-4d3a-9a61-3f1e2c9d7a10"),
         "user_status": "active",
         "created_at": ts(1, 9),
         "first_verified_at": ts(2, 12),
@@ -362,7 +373,7 @@ IDENTITY = [
         "linked_to_single_person": True,
     },
     {
-        "identity_key": "heidi@example.org",
+        "identity_key": mart_key("5e2a9c44-1b7f-4c0e-8f3d-6a2b1c0d9e87"),
         "user_status": "active",
         "created_at": ts(5, 9),
         "first_verified_at": ts(4, 9),
@@ -407,9 +418,27 @@ THRESHOLDS = [
 ]
 
 
+# The intermediate and staging models the marts hashed (report/identities.py reads them).
+IDENTITIES = {
+    "int_auth_events": [
+        {"auth_event_id": "didit:1", "principal": "dave@example.org", "src_ip": "192.0.2.44"},
+        {"auth_event_id": "keycloak:2", "principal": "ivan@example.org", "src_ip": "198.51.100.23"},
+    ],
+    "int_privilege_changes": [
+        {"actor": "erin@example.org", "target_principal": "frank@example.org"},
+    ],
+    "stg_didit__users": [
+        {"didit_internal_id": "0b7c1f52-8d0e-4d3a-9a61-3f1e2c9d7a10"},
+        {"didit_internal_id": "5e2a9c44-1b7f-4c0e-8f3d-6a2b1c0d9e87"},
+    ],
+}
+
+
 def sample_tables() -> dict[str, list[dict[str, Any]]]:
-    """Every mart but two: access reviews are missing and anomalies are empty, on purpose."""
+    """Every mart but two: access reviews are missing and anomalies are empty, on purpose;
+    plus the models holding the identities behind the pseudonyms."""
     return {
+        **IDENTITIES,
         "mart_nis2_incident_register": INCIDENTS,
         "mart_nis2_significance_assessment": SIGNIFICANCE,
         "mart_nis2_recurring_incident_check": [],

@@ -7,11 +7,19 @@ import re
 
 import pypdf
 import pytest
-from conftest import pack_text_files
+from conftest import CountingSource, pack_text_files
 from report_html import PackHtml
-from report_samples import ANNEX_REQUIREMENTS, CONTROL_MATRIX, MONTHLY, sample_tables
+from report_samples import (
+    ANNEX_REQUIREMENTS,
+    AUTH_FAILURES,
+    CONTROL_MATRIX,
+    MONTHLY,
+    mart_key,
+    sample_tables,
+)
 
 from report.manifest import verify
+from report.marts import BY_NAME
 from report.pack import HTML_NAME, PDF_NAME, render_pack
 from report.period import parse_period
 from report.warehouse import InMemorySource
@@ -116,7 +124,7 @@ def test_pdf_has_every_section(rendered_pack):
 
 def test_every_mart_is_exported_as_csv_and_json_with_the_period_rows(rendered_pack):
     data = rendered_pack.folder / "data"
-    for name in sample_tables():
+    for name in (name for name in sample_tables() if name in BY_NAME):  # marts and seeds
         assert (data / f"{name}.csv").exists()
         assert (data / f"{name}.json").exists()
     register = json.loads((data / "mart_nis2_incident_register.json").read_text())
@@ -153,7 +161,21 @@ def test_manifest_lists_every_file_and_verifies(rendered_pack):
     assert verify(rendered_pack.folder).ok
 
 
-def test_internal_version_shows_names_and_is_a_separate_pack(tmp_path, october, pseudonym_key):
+def test_pack_rows_carry_the_marts_own_pseudonyms(parsed):
+    shown = {
+        value
+        for table, cells in parsed.table_cells.items()
+        if table.startswith("table-auth-")
+        for column, value in cells
+        if column in {"principal_key", "src_ip_key"}
+    }
+    assert mart_key("dave@example.org") == AUTH_FAILURES[1]["principal_key"]
+    assert {AUTH_FAILURES[1]["principal_key"], AUTH_FAILURES[1]["src_ip_key"]} <= shown
+
+
+def test_internal_version_names_the_pseudonyms_and_is_a_separate_pack(
+    tmp_path, october, pseudonym_key
+):
     result = render_pack(
         InMemorySource(sample_tables()),
         october,
@@ -164,9 +186,31 @@ def test_internal_version_shows_names_and_is_a_separate_pack(tmp_path, october, 
     )
     assert result.folder.name.endswith("_internal")
     html = (result.folder / HTML_NAME).read_text()
-    assert "alice.admin@example.org" not in html  # reported_by is not a shown column
+    for identity in ("dave@example.org", "192.0.2.44", "erin@example.org", "frank@example.org"):
+        assert identity in html
+        assert mart_key(identity) not in html
     assert "203.0.113.7" in html
     assert "INTERNAL VERSION" in html
+    assert not [p for p in result.data_problems if "could not be named" in p]
+
+
+def test_pseudonyms_the_warehouse_cannot_name_are_reported(tmp_path, october, pseudonym_key):
+    tables = sample_tables()
+    del tables["int_privilege_changes"]  # erin and frank are nowhere in the warehouse
+    result = render_pack(
+        InMemorySource(tables), october, "Example Org", tmp_path, internal_names=True, pdf=False
+    )
+    assert "2 of 7 pseudonyms could not be named" in " ".join(result.data_problems)
+    html = (result.folder / HTML_NAME).read_text()
+    assert mart_key("erin@example.org") in html
+    assert "2 pseudonyms matched no identity in the warehouse" in html
+
+
+def test_rendering_reads_each_mart_once(tmp_path, october):
+    source = CountingSource(sample_tables())
+    render_pack(source, october, "Example Org", tmp_path, pdf=False)
+    assert source.reads
+    assert len(source.reads) == len(set(source.reads))
 
 
 def test_rerendering_replaces_the_pack_and_leaves_no_temporary_folder(tmp_path, october):

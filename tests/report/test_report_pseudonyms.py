@@ -1,19 +1,43 @@
-from datetime import UTC, datetime
+"""Pseudonyms: the marts' own pass through, anything else personal gets the same formula, and
+the internal version names them through the warehouse's identities."""
 
-from report.pseudonyms import Pseudonymiser
+from report_samples import TEST_KEY, mart_key
+
+from report.identities import with_ip_prefixes
+from report.pseudonyms import NameMap, Pseudonymiser, pseudonym
+
+KEY = TEST_KEY.encode()
 
 
-def test_people_and_ips_are_replaced_by_stable_keyed_pseudonyms():
-    first = Pseudonymiser(b"key-one")
-    row = {"actor_key": "alice@example.org", "src_ip_prefix": "198.51.100.0/24", "failures": 7}
-    once, again = first.row(row), first.row(row)
-    assert once == again
-    assert once["failures"] == 7
-    assert once["actor_key"].startswith("person-")
-    assert once["src_ip_prefix"].startswith("ip-")
-    assert "alice" not in str(once)
-    assert "198.51.100" not in str(once)
-    assert Pseudonymiser(b"key-two").row(row)["actor_key"] != once["actor_key"]
+def test_mart_pseudonyms_pass_through_unchanged():
+    row = {
+        "principal_key": mart_key("dave@example.org"),
+        "src_ip_key": mart_key("192.0.2.44"),
+        "failures": 7,
+    }
+    assert Pseudonymiser(KEY).row(row) == row
+    assert Pseudonymiser(b"another key").row(row) == row  # never hashed a second time
+
+
+def test_the_report_uses_the_marts_formula_so_one_person_has_one_pseudonym():
+    pseudo = Pseudonymiser(KEY)
+    assert pseudo.token("Dave@Example.org") == mart_key("dave@example.org")
+    text = pseudo.text("Login by Dave@Example.org from 192.0.2.44")
+    assert text == f"Login by {mart_key('dave@example.org')} from {mart_key('192.0.2.44')}"
+
+
+def test_a_raw_identity_in_a_personal_or_key_column_is_never_shown():
+    pseudo = Pseudonymiser(KEY)
+    row = pseudo.row({"actor_key": "erin@example.org", "approved_by": "carol@example.org"})
+    assert row == {
+        "actor_key": mart_key("erin@example.org"),
+        "approved_by": mart_key("carol@example.org"),
+    }
+
+
+def test_a_column_named_key_that_is_no_pseudonym_column_is_left_alone():
+    row = {"root_cause_key": "RC-CREDENTIAL-ATTACK", "incident_id": "INC-2026-0002"}
+    assert Pseudonymiser(KEY).row(row) == row
 
 
 def test_emails_and_ips_inside_free_text_are_replaced_but_times_are_not():
@@ -25,33 +49,48 @@ def test_emails_and_ips_inside_free_text_are_replaced_but_times_are_not():
     assert "2001:db8::1" not in out
     assert "12:30:45" in out
     assert "v1.2" in out
-    assert out.count("person-") == 1
-    assert out.count("ip-") == 2
+    assert out.count("p_") == 3
 
 
 def test_nested_values_and_non_strings_are_handled():
     pseudo = Pseudonymiser(b"k")
-    moment = datetime(2026, 10, 1, tzinfo=UTC)
+    row = pseudo.row({"user_key": ["a@example.org", None], "details": {"ip": "10.0.0.1"}, "n": 3})
+    assert row["user_key"] == [pseudonym(b"k", "a@example.org"), None]
+    assert row["details"]["ip"] == pseudonym(b"k", "10.0.0.1")
+    assert row["n"] == 3
+
+
+def test_the_internal_version_names_pseudonyms_and_counts_those_it_cannot():
+    identities = ["Backend Production", "dave@example.org", "192.0.2.44"]
+    names = NameMap(KEY, with_ip_prefixes(identities))
+    pseudo = Pseudonymiser(KEY, names=names)
+    unknown = mart_key("nobody@example.org")
     row = pseudo.row(
-        {"user_key": ["a@example.org", None], "details": {"ip": "10.0.0.1"}, "at": moment}
+        {
+            "principal_key": mart_key("backend production"),  # dbt lower-cases API-key names
+            "src_ip_key": mart_key("192.0.2.44"),
+            "ip_prefix_key": mart_key("192.0.2.44/24"),  # set_masklen(inet) keeps host bits
+            "actor_key": unknown,
+            "title": f"Spray by {mart_key('dave@example.org')} from 203.0.113.9",
+        }
     )
-    assert row["user_key"][0].startswith("person-")
-    assert row["user_key"][1] is None
-    assert row["details"]["ip"].startswith("ip-")
-    assert row["at"] == moment
-
-
-def test_internal_version_keeps_real_values():
-    row = {"actor_key": "alice@example.org", "title": "from 203.0.113.9"}
-    assert Pseudonymiser(b"k", enabled=False).row(row) == row
+    assert row == {
+        "principal_key": "Backend Production",
+        "src_ip_key": "192.0.2.44",
+        "ip_prefix_key": "192.0.2.0/24",
+        "actor_key": unknown,
+        "title": "Spray by dave@example.org from 203.0.113.9",
+    }
+    assert names.unresolved == {unknown}
+    assert len(names.seen) == 5
 
 
 def test_without_a_managed_key_a_one_off_key_is_used(monkeypatch):
     monkeypatch.delenv("NIS2_PSEUDONYM_KEY", raising=False)
     first, second = Pseudonymiser.from_env(), Pseudonymiser.from_env()
     assert not first.key_is_managed
-    assert first.token("person", "a@example.org") != second.token("person", "a@example.org")
-    monkeypatch.setenv("NIS2_PSEUDONYM_KEY", "managed")
+    assert first.token("a@example.org") != second.token("a@example.org")
+    monkeypatch.setenv("NIS2_PSEUDONYM_KEY", TEST_KEY)
     managed = Pseudonymiser.from_env()
     assert managed.key_is_managed
-    assert managed.token("person", "x") == Pseudonymiser.from_env().token("person", "x")
+    assert managed.token("a@example.org") == mart_key("a@example.org")

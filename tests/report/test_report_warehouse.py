@@ -1,11 +1,12 @@
 """The data-access layer: how each mart is cut to the period, and how absence is reported."""
 
-from report_samples import sample_tables
+from conftest import CountingSource
+from report_samples import TEST_KEY, mart_key, sample_tables
 
 from report.pseudonyms import Pseudonymiser
-from report.warehouse import InMemorySource, WarehouseError, load_marts
+from report.warehouse import InMemorySource, WarehouseError, load_marts, previous_period
 
-KEEP = Pseudonymiser(None, enabled=False)
+KEEP = Pseudonymiser(TEST_KEY.encode())  # the marts' pseudonyms stay as they are
 
 
 def test_incidents_active_in_the_period_are_kept_and_closed_earlier_ones_dropped(october):
@@ -72,11 +73,18 @@ def test_a_mart_without_a_time_column_is_shown_whole_and_the_note_says_so(octobe
     assert "no time column" in data.cut_note
 
 
-def test_rows_are_pseudonymised_by_the_loader(october):
-    marts = load_marts(InMemorySource(sample_tables()), october, Pseudonymiser(b"k"))
+def test_the_loader_keeps_mart_pseudonyms_and_replaces_anything_else_personal(october):
+    tables = sample_tables()
+    tables["mart_nis2_privileged_activity"] = [
+        {**row, "actor": "erin@example.org"} for row in tables["mart_nis2_privileged_activity"]
+    ]
+    marts = load_marts(InMemorySource(tables), october, KEEP)
     register = marts["mart_nis2_incident_register"].rows
-    assert all(row["reported_by"].startswith("person-") for row in register)
     assert "203.0.113.7" not in register[0]["title"]
+    assert mart_key("203.0.113.7") in register[0]["title"]
+    privileged = marts["mart_nis2_privileged_activity"].rows[0]
+    assert privileged["actor_key"] == mart_key("erin@example.org")
+    assert privileged["actor"] == mart_key("erin@example.org")
 
 
 def test_rows_without_a_readable_time_are_named_not_dropped(october):
@@ -95,6 +103,34 @@ def test_rows_without_a_readable_time_are_named_not_dropped(october):
     assert [r["incident_id"] for r in register.undated] == ["INC-2026-099"]
     assert "incident_id INC-2026-099" in register.undated_note
     assert "INC-2026-099" not in [r["incident_id"] for r in register.rows]
+
+
+def test_undated_rows_are_named_by_the_id_column_never_by_a_personal_value(october):
+    undated = {"actor": "erin@example.org", "event_id": "evt-7", "event_ts": None}
+    tables = {"mart_nis2_privileged_activity": [undated]}  # a personal column comes first
+    data = load_marts(InMemorySource(tables), october, KEEP)["mart_nis2_privileged_activity"]
+    assert data.undated_note.endswith("and are in no period: event_id evt-7")
+    assert data.undated == [{**undated, "actor": mart_key("erin@example.org")}]
+    without_id = {"mart_nis2_privileged_activity": [{"actor": "erin@example.org", "event_ts": ""}]}
+    data = load_marts(InMemorySource(without_id), october, KEEP)["mart_nis2_privileged_activity"]
+    assert data.undated_note == (
+        "1 row(s) of mart_nis2_privileged_activity have no readable event_ts / event_at / "
+        "occurred_at and are in no period (the mart has no event_id column to name them)"
+    )
+
+
+def test_each_mart_is_read_once_and_the_previous_period_comes_from_that_read(october):
+    source = CountingSource(sample_tables())
+    marts = load_marts(source, october, KEEP)
+    before = previous_period(marts)
+    assert sorted(source.reads) == sorted(set(source.reads))
+    assert [r["incident_id"] for r in before["mart_nis2_incident_register"].rows] == [
+        "INC-2026-009"
+    ]
+    assert before["mart_nis2_reporting_deadlines"].status == "empty"  # INC-009 had none
+    assert len(before["mart_nis2_auth_failure_detections"].rows) == 1
+    assert before["mart_nis2_identity_assurance"].rows == marts["mart_nis2_identity_assurance"].rows
+    assert before["mart_nis2_access_review_status"].status == "missing"
 
 
 def test_an_unreadable_mart_is_reported_and_the_others_still_load(october):
