@@ -56,6 +56,10 @@ def to_epoch_ms(ts: datetime) -> int:
     return (ts - EPOCH) // timedelta(milliseconds=1)
 
 
+def from_epoch_ms(ms: int) -> datetime:
+    return EPOCH + timedelta(milliseconds=ms)
+
+
 def day_start(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 

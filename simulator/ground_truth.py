@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from simulator import didit_scenarios as ds
 from simulator import keycloak_gen as kg
+from simulator.clock import from_epoch_ms, to_epoch_ms
 from simulator.didit_traffic import NOISE_LIMITS
 from simulator.incidents_gen import ENTITY_PROFILE, Incident
 from simulator.organisation import Organisation
@@ -56,6 +57,27 @@ def _incident_exp(inc: Incident, significant: bool) -> list[dict]:
     return [
         _exp(INCIDENTS, {"incident_id": inc.incident_id, "root_cause_key": inc.root_cause_key}),
         _exp(SIGNIFICANCE, {"incident_id": inc.incident_id, "is_significant": significant}),
+    ]
+
+
+def _role_revocations(org: Organisation, s: Schedule, end: datetime) -> list[dict]:
+    """Mappings revoked by ``end``: gone from ``user_role_mapping``, so no longer current."""
+    users = kg.build_users(org, s)
+    revoked = kg.planned_revocation(s, users)
+    if revoked.at_ms > to_epoch_ms(end):
+        return []
+    who = next(u for u in users if u.id == revoked.user_id)
+    return [
+        {
+            "user_id": who.id,
+            "username": who.username,
+            "email": who.email,
+            "role": revoked.role,
+            "role_id": org.role_ids[revoked.role],
+            "granted_at": _iso(from_epoch_ms(kg.approved_grant_ms(s, kg.REVOKED_GRANT))),
+            "revoked_at": _iso(from_epoch_ms(revoked.at_ms)),
+            "approval_ticket_id": revoked.ticket,
+        }
     ]
 
 
@@ -383,5 +405,6 @@ def build_ground_truth(
         "noise_limits": NOISE_LIMITS,
         "scenarios": listed,
         "clean_periods": clean,
+        "role_revocations": _role_revocations(org, s, end),
         "counts": dict(sorted(counts.items())),
     }

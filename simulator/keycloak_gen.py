@@ -35,6 +35,38 @@ SPRAY_SUCCESS = "karl.svensson"
 KEYCLOAK_LOCKOUT_AFTER = 5  # realm brute-force detection: lock after 5 failures
 MIN_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 PROPER_LEAVER = "willem.dekker"
+APPROVED_GRANT_FRACS = (0.12, 0.38, 0.66, 0.84)  # of the planned period, 10:00 UTC
+REVOKED_GRANT = 0  # which approved grant was temporary
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A realm-role mapping granted (CREATE) or revoked (DELETE) at ``at_ms``."""
+
+    user_id: str
+    role: str
+    at_ms: int
+    op: str
+    ticket: str | None
+
+
+def approved_grant_ms(sched: Schedule, n: int) -> int:
+    """When approved grant ``n`` (to ``users[8 + 3 n]``) was made."""
+    frac = APPROVED_GRANT_FRACS[n]
+    return to_epoch_ms(sched.period_start) + int(frac * sched.days) * DAY_MS + 10 * HOUR_MS
+
+
+def planned_revocation(sched: Schedule, users: list[KcUser]) -> RoleChange:
+    """The first approved Console grant was temporary: access no longer needed, so the Owner
+    removes it (ticketed) in the period's middle. The mapping then vanishes from Keycloak's
+    ``user_role_mapping``, as Keycloak deletes it; only the admin event remembers it."""
+    return RoleChange(
+        users[8 + 3 * REVOKED_GRANT].id,
+        "didit-console-reader",
+        to_epoch_ms(sched.period_start) + int(0.45 * sched.days) * DAY_MS + 11 * HOUR_MS,
+        "DELETE",
+        "ACC-1057",
+    )
 
 
 @dataclass
@@ -134,7 +166,7 @@ def _static_tables(
     kc: KeycloakRows,
     org: Organisation,
     users: list[KcUser],
-    granted: list[tuple[KcUser, str]],
+    changes: list[RoleChange],
     leaver_disabled: bool,
 ) -> None:
     realm = org.realm_id
@@ -186,7 +218,12 @@ def _static_tables(
                     "long_value": None,
                 }
             )
-        roles = list(u.roles) + [r for g, r in granted if g is u and r not in u.roles]
+        roles = list(u.roles)
+        for c in sorted((c for c in changes if c.user_id == u.id), key=lambda c: c.at_ms):
+            if c.op == "CREATE" and c.role not in roles:
+                roles.append(c.role)
+            elif c.op == "DELETE" and c.role in roles:
+                roles.remove(c.role)
         for r in roles:
             kc.tables["user_role_mapping"].append({"role_id": org.role_ids[r], "user_id": u.id})
 
@@ -329,20 +366,19 @@ def _spray(kc: KeycloakRows, rng, org: Organisation, sched: Schedule, users) -> 
     kc.event(rng, org.realm_id, t + 400, "CODE_TO_TOKEN", victim, SPRAY_IP, CLIENTS[0])
 
 
-def _admin_history(
-    kc: KeycloakRows, org: Organisation, sched: Schedule, users
-) -> list[tuple[KcUser, str, int]]:
-    """Approved grants (with a ticket), the proper leaver, and the unapproved grant.
+def _admin_history(kc: KeycloakRows, org: Organisation, sched: Schedule, users) -> list[RoleChange]:
+    """Approved grants (with a ticket), the proper leaver, the unapproved grant and the
+    revocation of a temporary grant.
 
-    Returns the grants as (user, role, time) so the role mapping reflects those before `end`.
+    Returns the role changes so the role mapping reflects those before `end`.
     """
     grants = []
     rng = slot_rng(org.seed, "keycloak", "admin")
     admin = next(u for u in users if u.email == GRANT_ACTOR)
     owner = next(u for u in users if u.email.startswith("ana."))
-    for n, frac in enumerate((0.12, 0.38, 0.66, 0.84)):
+    for n in range(len(APPROVED_GRANT_FRACS)):
         u = users[8 + n * 3]
-        t = to_epoch_ms(sched.period_start) + int(frac * sched.days) * DAY_MS + 10 * HOUR_MS
+        t = approved_grant_ms(sched, n)
         _admin_event(
             kc,
             rng,
@@ -355,7 +391,7 @@ def _admin_history(
             _role_rep(org, "didit-console-reader"),
             {"approval_ticket_id": f"ACC-{1040 + n}"},
         )
-        grants.append((u, "didit-console-reader", t))
+        grants.append(RoleChange(u.id, "didit-console-reader", t, "CREATE", f"ACC-{1040 + n}"))
     leaver = next(u for u in users if u.username == PROPER_LEAVER)
     t = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS
     _admin_event(
@@ -384,8 +420,21 @@ def _admin_history(
         _role_rep(org, "didit-console-admin"),
         None,
     )
-    grants.append((target, "didit-console-admin", t))
-    return grants
+    grants.append(RoleChange(target.id, "didit-console-admin", t, "CREATE", None))
+    revoked = planned_revocation(sched, users)  # drawn last: earlier ids stay as they were
+    _admin_event(
+        kc,
+        rng,
+        org,
+        revoked.at_ms,
+        owner,
+        "DELETE",
+        "REALM_ROLE_MAPPING",
+        f"users/{revoked.user_id}/role-mappings/realm",
+        _role_rep(org, revoked.role),
+        {"approval_ticket_id": revoked.ticket},
+    )
+    return [*grants, revoked]
 
 
 def generate_keycloak(
@@ -399,15 +448,14 @@ def generate_keycloak(
         _day_events(kc, slot_rng(org.seed, d.isoformat(), "keycloak"), org, d, users)
     _brute_force(kc, slot_rng(org.seed, "scenario", "kc_brute_force"), org, sched, users)
     _spray(kc, slot_rng(org.seed, "scenario", "kc_spray"), org, sched, users)
-    grants = _admin_history(kc, org, sched, users)
+    changes = _admin_history(kc, org, sched, users)
     kc.tables["event_entity"] = [e for e in kc.tables["event_entity"] if e["event_time"] <= end_ms]
     kc.tables["admin_event_entity"] = [
         e for e in kc.tables["admin_event_entity"] if e["admin_event_time"] <= end_ms
     ]
-    granted = [(u, role) for u, role, t in grants if t <= end_ms]
     leaver = next(u for u in users if u.username == PROPER_LEAVER)
     disabled = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS <= end_ms
-    _static_tables(kc, org, users, granted, disabled)
+    _static_tables(kc, org, users, [c for c in changes if c.at_ms <= end_ms], disabled)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "schema.sql").write_text(
         (Path(__file__).parent / "keycloak_schema.sql").read_text(encoding="utf-8"),

@@ -235,7 +235,8 @@ def _keycloak_alerts(
                 )
     for e in kc.tables["admin_event_entity"]:
         t = e["admin_event_time"]
-        if e["resource_type"] == "REALM_ROLE_MAPPING" and not gap[0] <= t < gap[1]:
+        granted = e["resource_type"] == "REALM_ROLE_MAPPING" and e["operation_type"] == "CREATE"
+        if granted and not gap[0] <= t < gap[1]:  # rule 100220 matches created mappings only
             actor = users.get(e["auth_user_id"])
             alerts.add(
                 t,

@@ -7,7 +7,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,13 @@ def data(world: Path) -> dict:
     conn.close()
     kc = {
         t: [json.loads(x) for x in (world / f"keycloak/{t}.jsonl").read_text().split("\n") if x]
-        for t in ("event_entity", "admin_event_entity", "user_entity", "user_attribute")
+        for t in (
+            "event_entity",
+            "admin_event_entity",
+            "user_entity",
+            "user_attribute",
+            "user_role_mapping",
+        )
     }
     alerts = [json.loads(x) for x in read_alert_lines(world / "wazuh" / "alerts")]
     with (world / "incidents/incident_register.csv").open() as fh:
@@ -337,3 +343,26 @@ def test_thresholds_come_from_the_seed_and_an_unknown_code_is_named(tmp_path, mo
             thresholds.threshold("NO_SUCH_CODE")
     finally:
         thresholds._rows.cache_clear()
+
+
+def test_the_revoked_role_mapping_was_granted_then_deleted_by_ticket(ground_truth, data):
+    (revoked,) = ground_truth["role_revocations"]
+    path = f"users/{revoked['user_id']}/role-mappings/realm"
+    changes = {
+        e["operation_type"]: e
+        for e in data["kc"]["admin_event_entity"]
+        if e["resource_path"] == path and revoked["role_id"] in (e["representation"] or "")
+    }
+    assert set(changes) == {"CREATE", "DELETE"}
+    at = {
+        op: datetime.fromtimestamp(e["admin_event_time"] / 1000, UTC) for op, e in changes.items()
+    }
+    assert at["CREATE"] == ts(revoked["granted_at"]) < at["DELETE"] == ts(revoked["revoked_at"])
+    assert json.loads(changes["DELETE"]["details_json"]) == {
+        "approval_ticket_id": revoked["approval_ticket_id"]
+    }
+    current = {(m["role_id"], m["user_id"]) for m in data["kc"]["user_role_mapping"]}
+    assert (revoked["role_id"], revoked["user_id"]) not in current
+    assert revoked["user_id"] in {u for _, u in current}  # the user keeps their other roles
+    role_alerts = [a for a in data["alerts"] if a["rule"]["id"] == "100220"]
+    assert not any(ts(a["timestamp"]) == at["DELETE"] for a in role_alerts)

@@ -7,7 +7,7 @@ import os
 import shutil
 import socket
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -108,6 +108,58 @@ def test_a_later_world_adds_only_new_events_and_updates_changed_users(conninfo, 
     with psycopg.connect(conninfo) as conn:
         enabled = dict(conn.execute("SELECT id, enabled FROM public.user_entity").fetchall())
     assert enabled == {u["id"]: u["enabled"] for u in users}
+
+
+@pytest.fixture(scope="module")
+def before_revocation(tmp_path_factory, ground_truth) -> Path:
+    """The same organisation generated up to a day between the temporary grant and its
+    revocation (same anchor), so the mapping is still current there."""
+    (revoked,) = ground_truth["role_revocations"]
+    out = tmp_path_factory.mktemp("before-revocation")
+    end = datetime.fromisoformat(revoked["revoked_at"]) - timedelta(days=1)
+    assert end > datetime.fromisoformat(revoked["granted_at"])
+    generate_world(
+        out,
+        seed=7,
+        days=DAYS,
+        api_calls_per_day=CALLS_PER_DAY,
+        end=end,
+        start=(END - timedelta(days=DAYS)).date(),
+    )
+    return out
+
+
+def _mappings(conninfo: str) -> set[tuple[str, str]]:
+    with psycopg.connect(conninfo) as conn:
+        return set(conn.execute("SELECT role_id, user_id FROM public.user_role_mapping"))
+
+
+def _file_mappings(world: Path) -> set[tuple[str, str]]:
+    rows = (world / "keycloak" / "user_role_mapping.jsonl").read_text().split()
+    return {(r["role_id"], r["user_id"]) for r in map(json.loads, rows)}
+
+
+def test_a_revoked_role_mapping_is_deleted_by_the_next_load(
+    conninfo, world, ground_truth, before_revocation
+):
+    (revoked,) = ground_truth["role_revocations"]
+    mapping = (revoked["role_id"], revoked["user_id"])
+    early_truth = json.loads((before_revocation / "ground_truth.json").read_text())
+    assert early_truth["role_revocations"] == []
+    load_keycloak(conninfo, before_revocation / "keycloak")
+    assert mapping in _mappings(conninfo)
+    changed = load_keycloak(conninfo, world / "keycloak")
+    before, after = _file_mappings(before_revocation), _file_mappings(world)
+    assert before - after == {mapping}
+    assert changed["user_role_mapping"] == len(after - before) + 1
+    assert _mappings(conninfo) == after
+    with psycopg.connect(conninfo) as conn:
+        (details,) = conn.execute(
+            "SELECT details_json FROM public.admin_event_entity WHERE operation_type = 'DELETE' "
+            "AND resource_path = %s",
+            (f"users/{revoked['user_id']}/role-mappings/realm",),
+        ).fetchone()
+    assert json.loads(details) == {"approval_ticket_id": revoked["approval_ticket_id"]}
 
 
 def test_a_missing_folder_is_a_clear_error(conninfo, tmp_path):
