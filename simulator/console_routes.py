@@ -29,6 +29,30 @@ def auth_call(auth: ConsoleAuth, req: Req, action: str) -> Resp:
     return 200, orjson.dumps(result)
 
 
+Bound = tuple[str, str]
+
+
+def audit_page_query(
+    lower: tuple[Bound, bool] | None, upper: Bound | None, direction: str, limit: int
+) -> tuple[str, list]:
+    """One page between (ts, uuid) row-value bounds (``lower`` with its inclusiveness,
+    ``upper`` exclusive): SQLite seeks the ``audit_order`` index to them directly."""
+    conds, args = [], []
+    if lower:
+        conds.append("(ts, uuid) >= (?, ?)" if lower[1] else "(ts, uuid) > (?, ?)")
+        args += lower[0]
+    if upper:
+        conds.append("(ts, uuid) < (?, ?)")
+        args += upper
+    order = "DESC" if direction == "n" else "ASC"
+    where = (" WHERE " + " AND ".join(conds)) if conds else ""
+    sql = (
+        f"SELECT ts, uuid, CAST(body AS BLOB) FROM audit_log{where} "  # noqa: S608
+        f"ORDER BY ts {order}, uuid {order} LIMIT ?"
+    )
+    return sql, [*args, limit]
+
+
 def audit_logs(store: Store, auth: ConsoleAuth, req: Req, org: str) -> Resp:
     """Newest first by (timestamp, uuid), keyset cursor, inclusive UTC-day filters."""
     if "x-api-key" in req.headers and "authorization" not in req.headers:
@@ -54,20 +78,8 @@ def audit_logs(store: Store, auth: ConsoleAuth, req: Req, org: str) -> Resp:
             upper = min(upper, (ts, uid)) if upper else (ts, uid)
         elif lower is None or (ts, uid) >= lower[0]:
             lower = ((ts, uid), False)
-    conds, args = [], []
-    if lower:
-        conds.append("(ts, uuid) >= (?, ?)" if lower[1] else "(ts, uuid) > (?, ?)")
-        args += lower[0]
-    if upper:
-        conds.append("(ts, uuid) < (?, ?)")
-        args += upper
-    order = "DESC" if direction == "n" else "ASC"
-    where = (" WHERE " + " AND ".join(conds)) if conds else ""
-    rows = store.rows(
-        f"SELECT ts, uuid, CAST(body AS BLOB) FROM audit_log{where} "  # noqa: S608
-        f"ORDER BY ts {order}, uuid {order} LIMIT ?",
-        [*args, limit + 1],
-    )
+    sql, args = audit_page_query(lower, upper, direction, limit + 1)
+    rows = store.rows(sql, args)
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "p":

@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sim_client import Client, walk
 
+from simulator.console_routes import audit_page_query
+
 
 @pytest.fixture(scope="module")
 def db(world):
@@ -219,3 +221,18 @@ def test_audit_log_cursor_walk_with_day_filters_is_exact_and_previous_undoes_nex
     back = client.get(second["previous"], bearer).json()
     assert back["results"] == first["results"]
     assert back["previous"] is None
+
+
+@pytest.mark.parametrize("direction", ["n", "p"])
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_an_audit_log_page_seeks_the_index_to_both_bounds_at_any_depth(db, direction, inclusive):
+    """Day filter and cursor are both index-range bounds (not a filter over rows scanned
+    from one end of the day range), so a deep page costs what the first one does."""
+    sql, args = audit_page_query(
+        (("2026-09-01", ""), inclusive), ("2026-10-01T12:00:00Z", "f"), direction, 101
+    )
+    plan = [row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", args)]
+    assert len(plan) == 1
+    assert plan[0].startswith("SEARCH audit_log USING INDEX audit_order (")
+    assert "(ts,uuid)>" in plan[0]
+    assert "(ts,uuid)<" in plan[0]
