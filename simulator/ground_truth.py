@@ -25,7 +25,11 @@ from simulator.schedule import (
     Schedule,
     Window,
 )
-from simulator.thresholds import loss_threshold_eur, notification_hours
+from simulator.thresholds import (
+    loss_threshold_eur,
+    notification_hours,
+    recurring_window_months,
+)
 from simulator.wazuh_gen import NORMAL_MAX_GAP_MINUTES
 
 AUTH = "mart_nis2_auth_failure_detections"
@@ -318,7 +322,8 @@ def build_ground_truth(
         (
             "recurring_incidents",
             "recurring_art4",
-            "Three incidents with root cause RC-TLS-CERT-EXPIRY within six months, each below "
+            "Three incidents with root cause RC-TLS-CERT-EXPIRY within "
+            f"{recurring_window_months()} months, each below "
             "every threshold, together EUR 520 000 direct loss: one significant incident under IR "
             "2024/2690 Art. 4. RC-CREDENTIAL-ATTACK recurs too but stays below the threshold.",
             Window(s.recurring[0], q or inc["recurring_3"].resolved),
