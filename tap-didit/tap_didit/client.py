@@ -235,14 +235,19 @@ class DiditStream(RecordShaping, RESTStream):
                 pending = None if paginator.finished else self._prefetcher.submit(fetch)
                 yield from records
 
+    @property
+    def source_primary_keys(self) -> tuple[str, ...]:
+        """The API's names for the primary key fields (aliases may differ)."""
+        return tuple(self.primary_keys or ())
+
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
         """Deduplicate by primary key within this sync; skip parents that 404."""
         seen: set[tuple[Any, ...]] = set()
-        keys = tuple(self.primary_keys or ())
+        keys = self.source_primary_keys
         try:
             for record in self.request_records(context):
-                if keys:
-                    identity = tuple(record.get(k) for k in keys)
+                identity = tuple(record.get(k) for k in keys)
+                if any(v is not None for v in identity):  # keyless rows are skipped later
                     if identity in seen:
                         continue
                     seen.add(identity)

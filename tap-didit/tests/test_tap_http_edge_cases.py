@@ -8,7 +8,8 @@ proxy in between might:
 - `next` links to another path, without a trailing slash, repeating, or on an empty page, and
   a `count` that disagrees with the rows;
 - a complete `200` whose body is not JSON (a proxy's cut), records without a key or with an
-  unreadable timestamp, and a `400` body naming a parameter.
+  unreadable timestamp, and a `400` body naming a parameter;
+- audit-log entries whose key fields have other names (`audit_logs_field_aliases`).
 
 Each test answers with fixed bodies; no Didit behaviour is modelled here.
 """
@@ -161,3 +162,38 @@ def test_400_names_rejected_parameters_not_values(httpserver):
     with pytest.raises(FatalAPIError, match="rejected parameters: date_from") as failure:
         run_tap(config(httpserver), {"sessions"})
     assert PII not in str(failure.value)
+
+
+def test_audit_log_aliases_rename_the_key_and_timestamp_fields(httpserver):
+    """If Didit names them `id` / `created`, the walk, its floor and the bookmark follow."""
+    org = "11111111-2222-3333-4444-555555555555"
+    path = f"/v3/audit/{org}/audit-logs/"
+    entries = [
+        {"id": f"a-{i}", "created": f"2026-04-0{9 - i}T09:00:00.000000Z", "new_field": i}
+        for i in range(6)
+    ]
+    more = httpserver.url_for(path) + "?cursor=second"
+    seen = answer_in_turn(httpserver, path, [ok(page(entries[:3], more)), ok(page(entries[3:]))])
+    settings = config(
+        httpserver,
+        console_base_url=httpserver.url_for("/v3"),
+        organization_id=org,
+        console_access_token="pre-issued",
+        audit_logs_field_aliases={"uuid": "id", "timestamp": "created"},
+    )
+    state = {
+        "bookmarks": {
+            "audit_logs": {
+                "replication_key": "timestamp",
+                "replication_key_value": entries[2]["created"],
+            }
+        }
+    }
+    run = run_tap({**settings, "audit_logs_lookback_hours": 0}, {"audit_logs"}, state=state)
+    records = run.records("audit_logs")
+    assert [r["uuid"] for r in records] == ["a-0", "a-1", "a-2"]
+    assert all(r["raw"]["new_field"] == int(r["uuid"][2:]) for r in records)
+    assert len(seen) == 2  # the second page lies wholly before the floor: the walk ends
+    assert seen[0].headers["Authorization"] == "Bearer pre-issued"
+    bookmark = run.final_state["bookmarks"]["audit_logs"]["replication_key_value"]
+    assert bookmark == entries[0]["created"]

@@ -1,109 +1,114 @@
-"""Incremental correctness on newest-first pages: ties, lookback, inserts, final state."""
+"""Incremental walks over Didit's newest-first sessions, against the simulator.
+
+Ties wider than a page, rows inserted while paging, lookback, the final state, the children
+budget and the KYB day filter. Runs whose day filter matters freeze the sync start.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
-from fake_didit_server import make_session, ts
+from tap_didit.timestamps import format_timestamp, parse_timestamp
 from tap_runner import run_tap
 
-T = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
-USER_ONLY = {"session_kinds": ["user"], "page_size": 10}
-
-
-def ids(records: list[dict]) -> list[str]:
-    return [r["session_id"] for r in records]
+USER_SESSIONS = {"session_kinds": ["user"], "page_size": 10}
 
 
 def bookmark(state: dict) -> str:
     return state["bookmarks"]["sessions"]["partitions"][0]["replication_key_value"]
 
 
-def test_equal_timestamps_spanning_pages_are_all_read_and_the_walk_stops_after(didit):
-    older = [make_session(i, T - dt.timedelta(hours=1, seconds=i)) for i in range(40)]
-    first = [make_session(100 + i, T) for i in range(15)]
-    didit.sessions = older + first
-    run1 = run_tap(didit.config(**USER_ONLY), {"sessions"})
-    assert sorted(ids(run1.records("sessions"))) == sorted(ids(older + first))
-    assert bookmark(run1.final_state) == ts(T)
-
-    late = [make_session(200 + i, T) for i in range(20)]  # same second, after the sync
-    didit.sessions += late
-    didit.requests.clear()
-    run2 = run_tap(didit.config(lookback_days=0, **USER_ONLY), {"sessions"}, run1.final_state)
-    assert sorted(ids(run2.records("sessions"))) == sorted(ids(first + late))
-    # 35 tied rows = 4 pages (the 4th is mixed), then one page wholly older: stop.
-    assert len(didit.requests) == 5
+def session_requests(sent) -> list:
+    return [r for r in sent if r.path == "/v3/sessions/"]
 
 
-def test_lookback_rereads_recent_sessions_to_pick_up_status_changes(didit):
-    recent = make_session(1, T - dt.timedelta(days=2))
-    old = make_session(2, T - dt.timedelta(days=20))
-    newest = make_session(3, T)
-    didit.sessions = [old, recent, newest]
-    state = run_tap(didit.config(**USER_ONLY), {"sessions"}).final_state
-    recent["status"] = "Declined"
-    old["status"] = "Declined"
-    run = run_tap(didit.config(lookback_days=7, **USER_ONLY), {"sessions"}, state=state)
-    statuses = {r["session_id"]: r["status"] for r in run.records("sessions")}
-    assert statuses == {recent["session_id"]: "Declined", newest["session_id"]: "Approved"}
-    first_request = didit.requests[-1][1]
-    assert first_request["date_from"] == (T - dt.timedelta(days=7)).strftime("%Y-%m-%d")
-
-
-def test_rows_inserted_while_paging_cause_no_loss_and_no_duplicates(didit):
-    base = [make_session(i, T - dt.timedelta(minutes=i)) for i in range(45)]
-    didit.sessions = list(base)
-    inserted = [make_session(500 + i, T + dt.timedelta(seconds=i)) for i in range(7)]
-
-    def insert_on_third_page(path: str, offset: int) -> None:
-        if path == "/v3/sessions/" and offset == 20 and inserted[0] not in didit.sessions:
-            didit.sessions.extend(inserted)  # pushes every row 7 places down
-
-    didit.on_page = insert_on_third_page
-    run = run_tap(didit.config(**USER_ONLY), {"sessions"})
-    emitted = ids(run.records("sessions"))
+def test_ties_wider_than_a_page_at_the_bookmark_are_all_read(sim):
+    first = run_tap(sim.config(**USER_SESSIONS), {"sessions"})
+    floor = bookmark(first.final_state)
+    tied = sim.server.set_faults(
+        {"equal_timestamps": {"stream": "sessions", "count": 25, "timestamp": floor}}
+    )["equal_timestamps"]
+    second = run_tap(
+        sim.config(lookback_days=0, **USER_SESSIONS), {"sessions"}, state=first.final_state
+    )
+    emitted = [r["session_id"] for r in second.records("sessions")]
+    at_floor = {r["session_id"] for r in first.records("sessions") if r["created_at"] == floor}
     assert len(emitted) == len(set(emitted))
-    assert set(ids(base)) <= set(emitted)
+    assert set(emitted) == set(tied) | at_floor
+    assert bookmark(second.final_state) == floor
 
 
-def test_final_state_has_no_progress_markers_and_bookmark_is_the_max(didit):
-    didit.sessions = [make_session(i, T - dt.timedelta(hours=i)) for i in range(12)]
-    didit.sessions.append(make_session(99, T - dt.timedelta(hours=30), kind="business"))
-    run = run_tap(didit.config(page_size=5), {"sessions"})
+def test_sessions_inserted_while_paging_cause_no_loss_and_no_duplicates(sim):
+    before = {
+        r["session_id"]
+        for r in run_tap(sim.config(**USER_SESSIONS), {"sessions"}).records("sessions")
+    }
+    sim.server.set_faults({"insert_head": {"stream": "sessions", "count": 3, "pages": 4}})
+    during = run_tap(sim.config(**USER_SESSIONS), {"sessions"}).records("sessions")
+    ids = [r["session_id"] for r in during]
+    assert max(Counter(ids).values()) == 1
+    assert before <= set(ids)
+
+
+def test_lookback_rereads_recent_sessions_and_their_children_only(sim, sent):
+    config = sim.config(lookback_days=2, children_full_sweep_days=0, **USER_SESSIONS)
+    streams = {"sessions", "session_decisions"}
+    first = run_tap(config, streams)
+    sent.clear()
+    second = run_tap(config, streams, state=first.final_state)
+    mark = parse_timestamp(bookmark(first.final_state))
+    floor = format_timestamp(mark - dt.timedelta(days=2))
+    again = second.records("sessions")
+    assert {r["session_id"] for r in again} == {
+        r["session_id"] for r in first.records("sessions") if r["created_at"] >= floor
+    }
+    assert len(again) < len(first.records("sessions"))
+    assert {r["session_id"] for r in second.records("session_decisions")} == {
+        r["session_id"] for r in again
+    }
+    first_request = session_requests(sent)[0]
+    assert first_request.query["date_from"] == floor[:10]
+
+
+def test_final_state_has_no_progress_markers_and_each_bookmark_is_its_kinds_max(sim):
+    run = run_tap(sim.config(page_size=5), {"sessions"})
     final = run.final_state["bookmarks"]["sessions"]
     assert "progress_markers" not in str(final)
     by_kind = {
         p["context"]["session_kind"]: p["replication_key_value"] for p in final["partitions"]
     }
-    assert by_kind == {"user": ts(T), "business": ts(T - dt.timedelta(hours=30))}
+    newest = {
+        kind: max(r["created_at"] for r in run.records("sessions") if r["session_kind"] == kind)
+        for kind in ("user", "business")
+    }
+    assert by_kind == newest
 
 
-def test_children_are_fetched_only_inside_the_window_until_a_sweep_is_due(didit):
-    old = make_session(1, T - dt.timedelta(days=40))
-    new = make_session(2, T)
-    didit.sessions = [old, new]
-    didit.reviews = {s["session_id"]: [] for s in didit.sessions}
-    config = didit.config(children_full_sweep_days=30, **USER_ONLY)
-    state = run_tap(config, {"sessions", "session_reviews"}).final_state
+def test_children_are_fetched_only_inside_the_window_until_a_sweep_is_due(sim, sent):
+    streams = {"sessions", "session_reviews"}
+    config = sim.config(children_full_sweep_days=30, lookback_days=0, **USER_SESSIONS)
+    first = run_tap(config, streams)
+    state = first.final_state
+    newest = max(first.records("sessions"), key=lambda r: r["created_at"])
 
-    didit.requests.clear()
-    run_tap(config, {"sessions", "session_reviews"}, state=state)
-    review_paths = [p for p, _ in didit.requests if p.endswith("/reviews/")]
-    assert review_paths == [f"/v3/sessions/{new['session_id']}/reviews/"]
+    sent.clear()
+    run_tap(config, streams, state=state)
+    reviewed = {r.path for r in sent if r.path.endswith("/reviews/")}
+    assert reviewed == {f"/v3/sessions/{newest['session_id']}/reviews/"}
 
     partition = state["bookmarks"]["sessions"]["partitions"][0]
-    partition["children_full_sweep_at"] = ts(T - dt.timedelta(days=365))
-    didit.requests.clear()
-    run_tap(config, {"sessions", "session_reviews"}, state=state)
-    review_paths = {p for p, _ in didit.requests if p.endswith("/reviews/")}
-    assert len(review_paths) == 2
+    partition["children_full_sweep_at"] = "2025-01-01T00:00:00.000000Z"
+    sent.clear()
+    run_tap(config, streams, state=state)
+    reviewed = {r.path for r in sent if r.path.endswith("/reviews/")}
+    assert len(reviewed) == len(first.records("sessions"))
 
 
-def test_kyb_sessions_ask_one_more_day_and_get_no_reviews_request(didit):
-    didit.sessions = [make_session(1, T, kind="business")]
-    run = run_tap(didit.config(session_kinds=["business"]), {"sessions", "session_reviews"})
-    assert len(run.records("sessions")) == 1
-    assert not [p for p, _ in didit.requests if p.endswith("/reviews/")]
-    today = dt.datetime.now(dt.UTC)
-    assert didit.requests[0][1]["date_to"] == (today + dt.timedelta(days=1)).strftime("%Y-%m-%d")
+def test_kyb_sessions_ask_one_more_day_and_get_no_reviews_request(sim, sent):
+    started = dt.datetime(2026, 11, 20, 23, 59, 59, tzinfo=dt.UTC)
+    config = sim.config(session_kinds=["business"])
+    run = run_tap(config, {"sessions", "session_reviews"}, started_at=started)
+    assert run.records("sessions")
+    assert not [r for r in sent if r.path.endswith("/reviews/")]
+    assert session_requests(sent)[0].query["date_to"] == "2026-11-21"

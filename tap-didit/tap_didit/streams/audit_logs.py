@@ -87,6 +87,11 @@ class AuditLogsStream(NewestFirstStream):
         """The API's name for `timestamp`."""
         return self.aliases.get("timestamp", "timestamp")
 
+    @property
+    def source_primary_keys(self) -> tuple[str, ...]:
+        """The API's name for `uuid`: raw entries are deduplicated before renaming."""
+        return (self.aliases.get("uuid", "uuid"),)
+
     def first_page_params(self, context: Context | None) -> dict[str, Any]:
         """Cursor style sends only `limit`; offset style starts at `offset=0`."""
         params = {
