@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from pipeline.meltano import MeltanoError
 from pipeline.postgres import EmbeddedPostgres, PostgresError
-from pipeline.settings import Paths, PgSettings
+from pipeline.settings import Paths, PgSettings, SettingsError
 
 
 def _pg_server() -> EmbeddedPostgres:
@@ -33,8 +33,6 @@ def cmd_pg(args: argparse.Namespace) -> int:
     if args.action == "start":
         server.start()
         print(f"embedded Postgres running on {server.host}:{server.port} ({server.pgdata})")
-    elif args.action == "stop":
-        print("stopped" if server.stop() else "was not running")
     else:
         print("running" if server.is_running() else "stopped")
     return 0
@@ -63,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     pg = sub.add_parser("pg", help="the embedded PostgreSQL server")
-    pg.add_argument("action", choices=["start", "stop", "status"])
+    pg.add_argument("action", choices=["start", "status"])
     pg.set_defaults(func=cmd_pg)
 
     check = sub.add_parser("check-register", help="name every bad row of the incident register")
@@ -80,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (PostgresError, ValueError) as exc:
+    except (PostgresError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except MeltanoError as exc:

@@ -15,11 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 from pipeline import meltano, warehouse
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import Paths, PgSettings, simulator_port
+from pipeline.settings import Paths, PgSettings, SettingsError, simulator_port
 
 KEYCLOAK_READER = "keycloak_reader"
+# Demo-only password of the read-only role on the Keycloak stand-in (not a secret anywhere else).
+KEYCLOAK_READER_PASSWORD = "keycloak-reader-demo"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,14 @@ def start_postgres(paths: Paths, pg: PgSettings) -> str:
 
 def prepare_databases(pg: PgSettings) -> None:
     admin = pg.conninfo("postgres")
-    ensure_database(admin, pg.warehouse_db)
-    ensure_database(admin, pg.keycloak_db)
+    try:
+        ensure_database(admin, pg.warehouse_db)
+        ensure_database(admin, pg.keycloak_db)
+    except psycopg.OperationalError as exc:
+        raise SettingsError(
+            f"Cannot reach Postgres at {pg.display('postgres')}: check NIS2_PG_HOST, "
+            "NIS2_PG_PORT, NIS2_PG_USER and NIS2_PG_PASSWORD (and that the server runs)."
+        ) from exc
 
 
 def load_keycloak(paths: Paths, pg: PgSettings) -> dict[str, int]:
@@ -71,27 +81,28 @@ def load_keycloak(paths: Paths, pg: PgSettings) -> dict[str, int]:
     from simulator.keycloak_db import load_keycloak as load
 
     counts = load(pg.conninfo(pg.keycloak_db), paths.org / "keycloak")
-    warehouse.grant_read_only(pg.conninfo(pg.keycloak_db), KEYCLOAK_READER, "public")
+    warehouse.grant_read_only(
+        pg.conninfo(pg.keycloak_db), KEYCLOAK_READER, KEYCLOAK_READER_PASSWORD, "public"
+    )
     return counts
 
 
 def generate_org(paths: Paths, options: DemoOptions) -> Path:
     from simulator.world import generate_world
 
-    end = options.end or datetime.now(UTC)
     generate_world(
         paths.org,
         seed=options.seed,
         days=options.days,
         api_calls_per_day=options.api_calls_per_day,
-        end=end,
+        end=options.end,
     )
     return paths.org
 
 
 def report_period(end: datetime) -> str:
-    """The last full calendar month before the simulated 'now': what management signs off."""
-    first_of_month = end.date().replace(day=1)
+    """The last full calendar month (UTC) before the simulated 'now': what management signs."""
+    first_of_month = end.astimezone(UTC).date().replace(day=1)
     return f"{first_of_month - timedelta(days=1):%Y-%m}"
 
 
@@ -123,7 +134,13 @@ def run_demo(options: DemoOptions) -> int:
         counts = load_keycloak(paths, pg)
         notes.append(", ".join(f"{table} {n}" for table, n in sorted(counts.items())))
     port = simulator_port()
-    server = start_server(data_dir=paths.org / "didit", port=port, rate_limit=False)
+    try:
+        server = start_server(data_dir=paths.org / "didit", port=port, rate_limit=False)
+    except OSError as exc:
+        raise SettingsError(
+            f"The Didit simulator cannot listen on 127.0.0.1:{port} ({exc.strerror}); "
+            "choose another port with DIDIT_SIM_PORT=<port>."
+        ) from exc
     try:
         with progress(f"Didit API simulator on {server.base_url}"):
             pass
@@ -132,12 +149,13 @@ def run_demo(options: DemoOptions) -> int:
             paths.var,
             extra={
                 "DIDIT_SIM_PORT": str(port),
+                "NIS2_KEYCLOAK_READER_PASSWORD": KEYCLOAK_READER_PASSWORD,
                 "NIS2_REPORT_PERIOD": report_period(options.end),
                 **organisation_ids(paths),
             },
         )
         with progress("Meltano plugins") as notes:
-            notes.append("installed" if meltano.ensure_installed(env) else "up to date")
+            notes.append("installed" if meltano.ensure_installed(env, paths.logs) else "up to date")
         log_path = paths.logs / f"meltano-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
         with progress(f"meltano run {options.job}") as notes:
             meltano.run_logged(["run", options.job], env, log_path)

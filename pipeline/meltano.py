@@ -47,31 +47,16 @@ def pipeline_env(
             "NIS2_PG_PORT": str(pg.port),
             "NIS2_PG_USER": pg.user,
             "NIS2_PG_DATABASE": pg.warehouse_db,
+            "NIS2_KEYCLOAK_DATABASE": pg.keycloak_db,
             "PATH": f"{_bin_dir()}{os.pathsep}{env.get('PATH', '')}",
         }
     )
+    # target-postgres insists on a password with host/user/port, so it gets a URL (quoted).
+    env.setdefault("TARGET_POSTGRES_SQLALCHEMY_URL", pg.sqlalchemy_url())
     if pg.password:
-        env.setdefault("TARGET_POSTGRES_PASSWORD", pg.password)
         env.setdefault("DBT_POSTGRES_PASSWORD", pg.password)
     env.update(extra or {})
     return env
-
-
-def run(args: list[str], env: Mapping[str, str], *, capture: bool = False) -> str:
-    """Run `meltano <args>` from the project root; raise MeltanoError on failure."""
-    cmd = [str(_bin_dir() / "meltano"), *args]
-    result = subprocess.run(
-        cmd,
-        cwd=ROOT,
-        env=dict(env),
-        text=True,
-        capture_output=capture,
-        check=False,
-    )
-    if result.returncode != 0:
-        detail = f"\n{result.stderr[-4000:]}" if capture and result.stderr else ""
-        raise MeltanoError(f"`meltano {' '.join(args)}` failed (exit {result.returncode}){detail}")
-    return result.stdout if capture else ""
 
 
 # Lines of Meltano's log worth showing while a long job runs; everything goes to the log file.
@@ -100,7 +85,7 @@ def _condensed(line: str) -> str | None:
 def run_logged(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
     """Run `meltano <args>`, keep its full log in `log_path`, show condensed progress."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(_bin_dir() / "meltano"), *args]
+    cmd = [str(meltano_bin()), *args]
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
             cmd,
@@ -131,13 +116,18 @@ def _install_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def ensure_installed(env: Mapping[str, str]) -> bool:
+def meltano_bin() -> Path:
+    """The `meltano` of this virtualenv (the one `make install` filled)."""
+    return _bin_dir() / "meltano"
+
+
+def ensure_installed(env: Mapping[str, str], log_dir: Path) -> bool:
     """`meltano install` once per plugin-definition change; returns whether it ran."""
     stamp = ROOT / ".meltano" / "nis2-install.sha256"
     fingerprint = _install_fingerprint()
     if stamp.exists() and stamp.read_text() == fingerprint:
         return False
-    run_logged(["install"], env, ROOT / "var" / "log" / "meltano-install.log")
+    run_logged(["install"], env, log_dir / "meltano-install.log")
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint)
     return True

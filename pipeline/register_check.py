@@ -35,7 +35,13 @@ def _number(value: str) -> str | None:
 
 
 def _integer(value: str) -> str | None:
-    return None if value.isdigit() else "is not a whole number"
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return "is not a whole number"
+    if number != number.to_integral_value():
+        return "is not a whole number"
+    return None if number >= 0 else "is negative"
 
 
 def _choice(*allowed: str) -> Callable[[str], str | None]:
@@ -101,7 +107,8 @@ def check_rows(path: str, rows: Iterable[tuple[int, dict[str, str]]]) -> Iterato
 
 
 def check_file(path: Path) -> list[Problem]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    # utf-8-sig: a register saved by Excel starts with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
         if missing:

@@ -9,8 +9,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
+
+from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(ValueError):
+    """A setting (environment variable) has a value we cannot use; the message names it."""
+
+
+def _env_port(name: str, default: int) -> int:
+    text = os.environ.get(name, str(default))
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError(f"{name} must be a TCP port number (1-65535), got {text!r}")
+    return int(text)
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -59,12 +73,9 @@ class PgSettings:
 
     @classmethod
     def from_env(cls) -> PgSettings:
-        port_text = os.environ.get("NIS2_PG_PORT", "55432")
-        if not port_text.isdigit():
-            raise ValueError(f"NIS2_PG_PORT must be a port number, got {port_text!r}")
         return cls(
             host=os.environ.get("NIS2_PG_HOST", "127.0.0.1"),
-            port=int(port_text),
+            port=_env_port("NIS2_PG_PORT", 55432),
             user=os.environ.get("NIS2_PG_USER", "postgres"),
             password=os.environ.get("NIS2_PG_PASSWORD", ""),
             warehouse_db=os.environ.get("NIS2_PG_DATABASE", "warehouse"),
@@ -82,7 +93,15 @@ class PgSettings:
         }
         if self.password:
             parts["password"] = self.password
-        return " ".join(f"{k}={v}" for k, v in parts.items())
+        return make_conninfo(**parts)  # quotes values with spaces, quotes or backslashes
+
+    def sqlalchemy_url(self, dbname: str | None = None) -> str:
+        """The URL target-postgres takes (it insists on a password with host/user/port)."""
+        secret = f":{quote(self.password, safe='')}" if self.password else ""
+        db = dbname or self.warehouse_db
+        return (
+            f"postgresql+psycopg://{quote(self.user, safe='')}{secret}@{self.host}:{self.port}/{db}"
+        )
 
     def display(self, dbname: str | None = None) -> str:
         """A connection URL safe to print: the password is masked."""
@@ -92,4 +111,4 @@ class PgSettings:
 
 
 def simulator_port() -> int:
-    return int(os.environ.get("DIDIT_SIM_PORT", "8765"))
+    return _env_port("DIDIT_SIM_PORT", 8765)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -136,28 +138,47 @@ def didit_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@contextmanager
+def running_simulator(world: Path, faults: dict | None = None) -> Iterator[str]:
+    """The Didit API simulator serving `world` on a free port (rate limits off)."""
+    from simulator.didit_api import start_server
+
+    server = start_server(data_dir=world / "didit", port=0, rate_limit=False, faults=faults)
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+def simulator_ids(world: Path, query: str) -> list[str]:
+    """Ids straight from the simulator's store: the source of truth for what Didit holds."""
+    with sqlite3.connect(world / "didit" / "didit.sqlite") as db:
+        return [row[0] for row in db.execute(query)]
+
+
 def tap_run_env(
     server: EmbeddedPostgres,
     admin_conninfo: str,
     world: Path,
     simulator_url: str,
-    database: str,
+    database: str | None,
     state_dir: Path,
 ) -> dict[str, str]:
-    """Environment for `meltano run tap-didit <target>` against a simulator, into a fresh DB."""
+    """Environment for `meltano run tap-didit <target>` against a simulator (fresh DB if any)."""
     from pipeline import meltano
     from pipeline.settings import PgSettings
 
-    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{database}" with (force)')
-    ensure_database(admin_conninfo, database)
+    if database:
+        with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{database}" with (force)')
+        ensure_database(admin_conninfo, database)
     org = json.loads((world / "didit" / "organisation.json").read_text())
     pg = PgSettings(
         host="127.0.0.1",
         port=server.port,
         user="postgres",
         password="",
-        warehouse_db=database,
+        warehouse_db=database or "postgres",
         keycloak_db="keycloak",
         embedded=True,
     )

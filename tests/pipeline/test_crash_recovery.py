@@ -1,29 +1,29 @@
 """Kill the whole `meltano run tap-didit target-postgres` with SIGKILL, run it again, lose nothing.
 
-No peer tool proves this; we do: the simulator slows its answers so the kill lands mid-sync,
-the process group (Meltano, tap and target) is killed, the job is re-run to completion, and the
-warehouse must then hold exactly the records the simulator holds, with no duplicates.
+No peer tool proves this; we do: the simulator slows its answers so the kills land mid-sync,
+the process group (Meltano, tap and target) is killed twice at chosen points, the job is
+re-run to completion, and the warehouse must then hold exactly the records the simulator
+holds, with no duplicates.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres
 from pipeline.settings import ROOT
-from tests.conftest import tap_run_env
+from tests.conftest import running_simulator, simulator_ids, tap_run_env
 
 pytestmark = pytest.mark.integration
 
@@ -32,13 +32,9 @@ DB = "crashtest"
 
 @pytest.fixture(scope="module")
 def simulator_url(didit_world: Path) -> Iterator[str]:
-    from simulator.didit_api import start_server
-
     # 15 ms per answer: a few hundred pages take seconds, so a kill lands mid-sync.
-    faults = {"latency": {"ms": 15, "probability": 1.0}}
-    server = start_server(data_dir=didit_world / "didit", port=0, rate_limit=False, faults=faults)
-    yield server.base_url
-    server.stop()
+    with running_simulator(didit_world, {"latency": {"ms": 15, "probability": 1.0}}) as url:
+        yield url
 
 
 @pytest.fixture
@@ -61,13 +57,7 @@ def _start(env: dict[str, str], *, after_crash: bool = False) -> subprocess.Pope
     # stale (5 minutes); --force is what an operator uses to re-run at once.
     force = ["--force"] if after_crash else []
     return subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "meltano"),
-            "run",
-            *force,
-            "tap-didit",
-            "target-postgres",
-        ],
+        [str(meltano_bin()), "run", *force, "tap-didit", "target-postgres"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -77,48 +67,42 @@ def _start(env: dict[str, str], *, after_crash: bool = False) -> subprocess.Pope
     )
 
 
-def _loaded(conninfo: str, table: str) -> int:
+def _batches_since(conninfo: str, since: datetime) -> int:
+    """Rows of audit_logs committed by the target since `since` (0 before the table exists)."""
     with psycopg.connect(conninfo) as conn:
-        exists = conn.execute("select to_regclass(%s)", (f"tap_didit.{table}",)).fetchone()[0]
-        if exists is None:
+        if conn.execute("select to_regclass('tap_didit.audit_logs')").fetchone()[0] is None:
             return 0
-        return conn.execute(f"select count(*) from tap_didit.{table}").fetchone()[0]  # noqa: S608
+        return conn.execute(
+            "select count(*) from tap_didit.audit_logs where _sdc_batched_at >= %s", (since,)
+        ).fetchone()[0]
 
 
-def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 300) -> bool:
-    """SIGKILL the whole process group once `ready()`; False if the run ended first."""
+def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], timeout: float = 300) -> None:
+    """SIGKILL the whole process group once `ready()`; fail if the run ends or stalls first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            assert proc.returncode == 0, proc.stderr.read()[-3000:]
-            return False
+            pytest.fail(f"the run ended before the kill point:\n{proc.stderr.read()[-3000:]}")
         if ready():
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-            return True
+            return
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     pytest.fail("the sync neither progressed nor ended in time")
-
-
-def _source_ids(world: Path, query: str) -> set[str]:
-    with sqlite3.connect(world / "didit" / "didit.sqlite") as db:
-        return {row[0] for row in db.execute(query)}
 
 
 def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(
     run_env: dict[str, str], didit_world: Path
 ) -> None:
     conninfo = f"host=127.0.0.1 port={run_env['NIS2_PG_PORT']} user=postgres dbname={DB}"
-    rng = random.Random(int(time.time()))  # the moment varies per run; the outcome must not
-    # 1st kill: as soon as the first batch is committed (data in, state not yet saved).
-    first = _start(run_env)
-    assert _kill_when(first, lambda: _loaded(conninfo, "audit_logs") > 0)
-    # 2nd kill: at a random moment of the re-run.
-    delay = rng.uniform(1.0, 6.0)
+    # Kill 1: right after the first batch is committed (data in, no state saved yet).
+    started = datetime.now(UTC)
+    _kill_when(_start(run_env), lambda: _batches_since(conninfo, started) > 0)
+    # Kill 2: the re-run has committed a batch of its own (re-read rows upserted).
+    restarted = datetime.now(UTC)
     second = _start(run_env, after_crash=True)
-    started = time.monotonic()
-    _kill_when(second, lambda: time.monotonic() - started > delay)
+    _kill_when(second, lambda: _batches_since(conninfo, restarted) > 0)
     # Then a run to completion.
     final = _start(run_env, after_crash=True)
     _, stderr = final.communicate(timeout=600)
@@ -131,4 +115,4 @@ def test_sigkill_mid_sync_then_rerun_loses_and_duplicates_nothing(
         ):
             loaded = [r[0] for r in conn.execute(f"select {key} from tap_didit.{table}")]  # noqa: S608
             assert len(loaded) == len(set(loaded)), f"duplicates in {table}"
-            assert set(loaded) == _source_ids(didit_world, source_query), table
+            assert set(loaded) == set(simulator_ids(didit_world, source_query)), table

@@ -82,3 +82,11 @@ def test_tap_didit_settings_mirror_its_hub_definition() -> None:
 
     assert summary(ours["settings"]) == summary(hub["settings"])
     assert sorted(ours["capabilities"]) == sorted(hub["capabilities"])
+
+
+def test_every_environment_lists_plugins_under_known_types() -> None:
+    for environment in PROJECT["environments"]:
+        plugins = environment.get("config", {}).get("plugins", {})
+        for kind, entries in plugins.items():
+            assert kind in PROJECT["plugins"], f"{environment['name']}: {kind}"
+            assert entries, f"{environment['name']}: empty {kind} list breaks Meltano"

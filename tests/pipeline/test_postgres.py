@@ -6,9 +6,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.engine import make_url
 
 from pipeline.postgres import EmbeddedPostgres, PostgresError, ensure_database
-from pipeline.settings import PgSettings
+from pipeline.settings import PgSettings, SettingsError
 
 
 def test_server_accepts_tcp_connections(
@@ -60,7 +62,17 @@ def test_display_masks_the_password(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "hunter2-secret" in settings.conninfo()
 
 
+def test_awkward_passwords_survive_conninfo_and_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    awkward = "p w'd\\x@y/z:%"
+    monkeypatch.setenv("NIS2_PG_PASSWORD", awkward)
+    settings = PgSettings.from_env()
+    assert conninfo_to_dict(settings.conninfo())["password"] == awkward
+    url = make_url(settings.sqlalchemy_url())
+    assert url.password == awkward
+    assert (url.host, url.port, url.database) == ("127.0.0.1", settings.port, "warehouse")
+
+
 def test_bad_port_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NIS2_PG_PORT", "fivefivefour")
-    with pytest.raises(ValueError, match="NIS2_PG_PORT"):
+    with pytest.raises(SettingsError, match="NIS2_PG_PORT"):
         PgSettings.from_env()

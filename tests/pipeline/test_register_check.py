@@ -71,3 +71,13 @@ def test_cli_lets_the_load_go_on_unless_strict(
 
 def test_cli_fails_when_no_file_matches(tmp_path: Path) -> None:
     assert register_check.main([str(tmp_path / "none-*.csv")]) == 2
+
+
+def test_excel_byte_order_mark_and_integral_decimals_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "incident_register.csv"
+    path.write_text(
+        "\ufeffincident_id,detected_at,aware_at,affected_users,outage_minutes\n"
+        "INC-1,2026-01-01T10:00:00Z,2026-01-01T11:00:00Z,12.0,1.5\n",
+        encoding="utf-8",
+    )
+    assert [(p.line, p.column) for p in register_check.check_file(path)] == [(2, "outage_minutes")]

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres
 from pipeline.settings import ROOT
-from tests.conftest import tap_run_env
+from tests.conftest import running_simulator, simulator_ids, tap_run_env
 
 pytestmark = pytest.mark.integration
 
@@ -27,26 +26,21 @@ STREAMS = ("audit_logs", "sessions", "session_reviews")
 
 @pytest.fixture(scope="module")
 def simulator_url(didit_world: Path) -> Iterator[str]:
-    from simulator.didit_api import start_server
-
-    server = start_server(data_dir=didit_world / "didit", port=0, rate_limit=False)
-    yield server.base_url
-    server.stop()
+    with running_simulator(didit_world) as url:
+        yield url
 
 
 def _expected(world: Path) -> dict[str, int]:
-    with sqlite3.connect(world / "didit" / "didit.sqlite") as db:
-        return {
-            "audit_logs": db.execute("select count(*) from audit_log").fetchone()[0],
-            "sessions": db.execute("select count(*) from sessions where deleted = 0").fetchone()[0],
-            "session_reviews": db.execute("select count(*) from reviews").fetchone()[0],
-        }
+    return {
+        "audit_logs": len(simulator_ids(world, "select uuid from audit_log")),
+        "sessions": len(simulator_ids(world, "select session_id from sessions where deleted = 0")),
+        "session_reviews": len(simulator_ids(world, "select uuid from reviews")),
+    }
 
 
 def _run(env: dict[str, str], target: str) -> None:
-    meltano = str(Path(sys.executable).parent / "meltano")
     result = subprocess.run(
-        [meltano, "run", "tap-didit", target],
+        [str(meltano_bin()), "run", "tap-didit", target],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -66,7 +60,7 @@ def test_tap_runs_unchanged_into_file_targets(
     simulator_url: str,
     tmp_path: Path,
 ) -> None:
-    env = tap_run_env(test_postgres, admin_conninfo, didit_world, simulator_url, "unused", tmp_path)
+    env = tap_run_env(test_postgres, admin_conninfo, didit_world, simulator_url, None, tmp_path)
     env["TAP_DIDIT__SELECT"] = json.dumps([f"{s}.*" for s in STREAMS])
     out = tmp_path / "out"
     env["TARGET_JSONL_DESTINATION_PATH"] = str(out)
