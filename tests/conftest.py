@@ -44,6 +44,7 @@ class PipelineRun:
     second_started: datetime
     first_counts: dict[str, int]
     second_counts: dict[str, int]
+    first_bookmarks: dict[str, object]
     first_output: str
     second_output: str
 
@@ -113,6 +114,15 @@ def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> Pipeli
     first_started = datetime.now(UTC)
     first_output = _demo(FIRST_END, env)
     first_counts = raw_counts(conninfo)
+    with psycopg.connect(conninfo) as conn:
+        first_bookmarks = {
+            "audit_logs": conn.execute(
+                "select max(timestamp::timestamptz) from tap_didit.audit_logs"
+            ).fetchone()[0],
+            "event_time": conn.execute(
+                "select max(event_time) from tap_keycloak.event_entity"
+            ).fetchone()[0],
+        }
     second_started = datetime.now(UTC)
     second_output = _demo(SECOND_END, env)
     return PipelineRun(
@@ -122,6 +132,7 @@ def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> Pipeli
         second_started=second_started,
         first_counts=first_counts,
         second_counts=raw_counts(conninfo),
+        first_bookmarks=first_bookmarks,
         first_output=first_output,
         second_output=second_output,
     )

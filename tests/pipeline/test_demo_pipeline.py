@@ -6,17 +6,27 @@ time with the simulated clock a day later; these tests read what landed.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.conftest import FIRST_END, PipelineRun
+from pipeline.settings import ROOT
+from tests.conftest import PipelineRun
 
 pytestmark = pytest.mark.integration
 
-DEMO_SECRETS = ("sim-console-password", "JBSWY3DPEHPK3PXP", "sim-readonly-key-0001")
+DEMO_SECRETS = (
+    "sim-console-password",
+    "JBSWY3DPEHPK3PXP",
+    "sim-readonly-key-0001",
+    "demo-pseudonym-key-not-secret",
+    "keycloak-reader-demo",
+)
+AUDIT_LOGS_LOOKBACK_HOURS = 24  # tap-didit's default `audit_logs_lookback_hours`
 
 
 def _scalar(conninfo: str, query: str, *params: object) -> object:
@@ -69,28 +79,48 @@ def test_second_run_extracts_only_new_data(pipeline_run: PipelineRun) -> None:
         for t in pipeline_run.second_counts
     }
     assert grew["tap_didit.audit_logs"] > 0, "a day later there is new audit-log activity"
-    # Audit log: re-read only inside the lookback window before the first run's end.
+    # Audit log: re-read only inside the tap's lookback before the first run's bookmark.
     oldest_reread = _scalar(
         conninfo,
         "select min(timestamp::timestamptz) from tap_didit.audit_logs where _sdc_batched_at >= %s",
         since,
     )
-    assert oldest_reread >= FIRST_END - timedelta(days=1)
-    # Keycloak events: incremental on event_time, so nothing older than the first bookmark.
+    lookback = timedelta(hours=AUDIT_LOGS_LOOKBACK_HOURS)
+    assert oldest_reread >= pipeline_run.first_bookmarks["audit_logs"] - lookback
+    # Keycloak events: incremental on event_time, from the first run's bookmark on.
     oldest_event_ms = _scalar(
         conninfo,
         "select min(event_time) from tap_keycloak.event_entity where _sdc_batched_at >= %s",
         since,
     )
-    assert oldest_event_ms >= int(FIRST_END.timestamp() * 1000) - 3_600_000
-    # Wazuh: closed daily files are not read again.
-    reread_files = _scalar(
-        conninfo,
-        "select count(distinct _sdc_filename) from tap_wazuh.wazuh_alerts "
-        "where _sdc_batched_at >= %s",
-        since,
-    )
-    assert reread_files <= 2
+    assert oldest_event_ms >= pipeline_run.first_bookmarks["event_time"]
+
+
+def test_no_duplicates_after_two_runs(pipeline_run: PipelineRun) -> None:
+    keys = {
+        "tap_didit.audit_logs": "uuid",
+        "tap_didit.sessions": "session_id",
+        "tap_wazuh.wazuh_alerts": "id",
+        "tap_keycloak.event_entity": "id",
+        "tap_incidents.incident_register": "incident_id",
+    }
+    for table, key in keys.items():
+        distinct = _scalar(pipeline_run.conninfo, f"select count(distinct {key}) from {table}")  # noqa: S608
+        assert distinct == pipeline_run.second_counts[table], table
+
+
+def test_revoked_role_is_no_longer_current(pipeline_run: PipelineRun) -> None:
+    revocations = pipeline_run.ground_truth["role_revocations"]
+    assert revocations, "the simulated organisation revokes a role"
+    for revoked in revocations:
+        current = _scalar(
+            pipeline_run.conninfo,
+            "select count(*) from tap_keycloak.user_role_mapping "
+            "where user_id = %s and role_id = %s and _sdc_deleted_at is null",
+            revoked["user_id"],
+            revoked["role_id"],
+        )
+        assert current == 0, revoked["role"]
 
 
 def test_demo_prints_where_results_are(pipeline_run: PipelineRun) -> None:
@@ -98,20 +128,37 @@ def test_demo_prints_where_results_are(pipeline_run: PipelineRun) -> None:
         assert "Results" in output
         assert "postgresql://postgres@127.0.0.1:" in output
         assert "mart_nis2_reporting_deadlines" in output
+        pack = re.search(r"report: +(\S+evidence-pack\.html)", output)
+        assert pack, "the summary names the evidence pack"
+        assert Path(pack.group(1)).is_file()
 
 
-def test_marts_are_built(pipeline_run: PipelineRun) -> None:
-    marts = _scalar(
-        pipeline_run.conninfo,
-        "select count(*) from information_schema.tables where table_name like 'mart_nis2_%%'",
-    )
-    assert marts >= 10
+def test_every_mart_model_is_built(pipeline_run: PipelineRun) -> None:
+    models = {p.stem for p in (ROOT / "transform" / "models" / "marts").rglob("mart_nis2_*.sql")}
+    with psycopg.connect(pipeline_run.conninfo) as conn:
+        built = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables "
+                "where starts_with(table_name, 'mart_nis2_')"
+            )
+        }
+    assert models, "the dbt project has NIS2 marts"
+    assert models <= built
 
 
-def test_no_secret_in_output_or_state(pipeline_run: PipelineRun) -> None:
+def test_no_secret_in_output_logs_or_state(pipeline_run: PipelineRun) -> None:
     with sqlite3.connect(pipeline_run.var_dir / "meltano.db") as db:
         state_rows = [str(row) for row in db.execute("select * from state")]
     assert state_rows, "Meltano kept state for the incremental runs"
-    haystack = pipeline_run.first_output + pipeline_run.second_output + " ".join(state_rows)
+    logs = [
+        p.read_text(errors="replace")
+        for folder in ("log", "dbt/logs")
+        for p in (pipeline_run.var_dir / folder).rglob("*.log")
+    ]
+    assert logs, "the run left its logs"
+    haystack = "\n".join(
+        [pipeline_run.first_output, pipeline_run.second_output, *state_rows, *logs]
+    )
     for secret in DEMO_SECRETS:
         assert secret not in haystack
