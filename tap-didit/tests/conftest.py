@@ -9,17 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from fake_didit_server import FakeDidit
-from pytest_httpserver import HTTPServer
 from sim_org import Sim, generate, serve_copy
-
-
-@pytest.fixture
-def didit(httpserver: HTTPServer) -> FakeDidit:
-    """A fresh fake Didit for one test."""
-    fake = FakeDidit(httpserver)
-    fake.install()
-    return fake
 
 
 @pytest.fixture
