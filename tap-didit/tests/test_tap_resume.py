@@ -27,7 +27,8 @@ from tap_didit.timestamps import parse_timestamp
 from tap_runner import run_tap, select_only
 
 STREAMS = {"sessions", "session_reviews", "session_decisions"}
-KINDS = ("user", "business")
+#: The long user walk comes second, so every kill point lands well before the end.
+KINDS = ("business", "user")
 #: A walk of this many sessions (page size 5) spans many pages and days.
 NEW_USER_SESSIONS = 25
 TIED = 12
@@ -42,31 +43,27 @@ def _records(messages: list[dict]) -> int:
     return sum(m["type"] == "RECORD" for m in messages)
 
 
-def _in_business_partition(messages: list[dict]) -> bool:
-    last = messages[-1]
+def _is_session(message: dict, kind: str) -> bool:
     return (
-        last["type"] == "RECORD"
-        and last["stream"] == "sessions"
-        and last["record"]["session_kind"] == "business"
+        message["type"] == "RECORD"
+        and message["stream"] == "sessions"
+        and message["record"]["session_kind"] == kind
     )
 
 
-def _state_after_a_session(messages: list[dict]) -> bool:
-    """A STATE was written after the walk emitted its first session."""
-    first = next(
-        (i for i, m in enumerate(messages) if m["type"] == "RECORD" and m["stream"] == "sessions"),
-        None,
-    )
+def _state_after_first(messages: list[dict], kind: str) -> bool:
+    """A STATE was written after the walk emitted its first session of `kind`."""
+    first = next((i for i, m in enumerate(messages) if _is_session(m, kind)), None)
     return first is not None and any(m["type"] == "STATE" for m in messages[first:])
 
 
 KILL_POINTS: dict[str, KillPoint] = {
-    # Early: the first record after a STATE that follows the first session.
-    "early": lambda m: m[-1]["type"] == "RECORD" and _state_after_a_session(m),
-    # Deep inside the user walk, mid-children.
-    "mid_walk": lambda m: _records(m) >= 70 and _state_after_a_session(m),
-    # The user walk completed (its bookmark may advance); the business walk is running.
-    "next_partition": _in_business_partition,
+    # Early in the first walk (business): the first record after a STATE written mid-walk.
+    "early": lambda m: m[-1]["type"] == "RECORD" and _state_after_first(m, "business"),
+    # The business walk completed (its bookmark may advance); the user walk just began.
+    "next_partition": lambda m: _is_session(m[-1], "user"),
+    # Deep inside the user walk, mid-children, after a STATE written during it.
+    "mid_walk": lambda m: _records(m) >= 70 and _state_after_first(m, "user"),
 }
 
 
@@ -142,9 +139,13 @@ def test_sigkill_mid_sync_then_rerun_from_the_last_state_loses_nothing(sim, tmp_
     partial, killed = killed_run(paced, state1, tmp_path, KILL_POINTS[kill_point])
     assert killed, "the tap finished before it could be killed"
     before_state, resume_from = committed(partial)
-    assert _state_after_a_session(partial), "the killed run wrote no STATE mid-walk"
-    if kill_point != "next_partition":  # mid-walk: the old bookmark, not the running maximum
-        assert bookmarks(resume_from) == bookmark1
+    assert any(_state_after_first(partial, kind) for kind in KINDS), "no STATE mid-walk"
+    # The walk in progress keeps its old bookmark, not its running maximum.
+    walking = next(
+        m for m in reversed(partial) if _is_session(m, "user") or _is_session(m, "business")
+    )
+    kind = walking["record"]["session_kind"]
+    assert bookmarks(resume_from)[kind] == bookmark1[kind]
     resumed = run_tap(config, STREAMS, state=resume_from)
 
     reference = run_tap(config, STREAMS)  # everything the simulator holds now
