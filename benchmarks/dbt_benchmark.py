@@ -1,20 +1,19 @@
-"""Benchmark of the dbt project (transform/): full build on 2M audit-log entries, then an
-incremental run after 1% new data. A benchmark, not a test: it prints numbers.
+"""Benchmark of the dbt project (transform/): full build on 2M Didit audit-log entries plus
+proportional Wazuh, Keycloak and incident data, then an incremental build after 1% new data.
+A benchmark, not a test: it prints numbers and the ratio measured in the same run.
 
-Raw tables are created in the shape target-postgres gives them (docs/contracts.md) and filled
-with COPY from a seeded generator, because loading 2M rows through the taps would measure the
-taps, not dbt. Usage:
+Raw tables get the columns target-postgres gives them (docs/contracts.md) and are filled with
+COPY from a seeded generator: loading 2M rows through the taps would measure the taps, not dbt.
 
-    python benchmarks/dbt_benchmark.py [--audit-rows 2000000] [--port 55451] [--keep]
+    .venv/bin/python benchmarks/dbt_benchmark.py [--audit-rows 2000000] [--port 55451]
 
-It starts its own embedded PostgreSQL under var/dbt-bench/ (use --dsn to point elsewhere) and
-runs the dbt executable from $DBT_BIN or var/dbt-venv/bin/dbt.
+It starts its own embedded PostgreSQL under var/dbt-bench/ (deleted at the end unless --keep)
+and runs dbt from $DBT_BIN, Meltano's dbt-postgres venv, or var/dbt-venv.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -26,10 +25,98 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.postgres import EmbeddedPostgres, ensure_database  # noqa: E402
+
 TRANSFORM = ROOT / "transform"
+BENCH_DIR = ROOT / "var" / "dbt-bench"
+# Unit tests check legal rules on fixed rows; their cost does not depend on data volume.
+BUILD = ("build", "--exclude-resource-type", "unit_test")
+INCIDENT_COLUMNS = (
+    "incident_id", "title", "category", "severity", "status", "detected_at", "aware_at",
+    "contained_at", "resolved_at", "suspected_malicious", "cross_border", "root_cause_key",
+    "root_cause", "estimated_direct_loss_eur", "affected_users", "outage_minutes",
+    "limited_availability_minutes", "cia_compromised", "is_planned_maintenance",
+    "linked_alert_ids", "early_warning_submitted_at", "early_warning_ref",
+    "notification_submitted_at", "notification_ref", "final_report_submitted_at",
+    "final_report_ref", "progress_report_submitted_at", "progress_report_ref", "updated_at",
+)  # fmt: skip
+
+# The big event tables are generated inside Postgres; %(name)s are psycopg parameters.
+SEED_SQL = "select setseed(%(seed)s)"
+AUDIT_SQL = """
+insert into tap_didit.audit_logs
+select
+    gen_random_uuid()::text,
+    (%(lo)s::timestamptz + random() * make_interval(secs => %(span)s)) at time zone 'UTC',
+    case when k then 'API_KEY' else 'USER' end,
+    case when k then key_name else member end, case when k then key_name end,
+    case when login then 'POST' when r < 0.8 then 'GET' else 'PATCH' end,
+    case when login then '/auth/v2/programmatic/login/'
+         when r < 0.6 then '/v3/session/' || gen_random_uuid() || '/decision/'
+         when r < 0.8 then '/v3/sessions/?limit=50'
+         else '/v3/users/' || gen_random_uuid() || '/update-status/' end,
+    case when r2 < 0.03 then 401 when r2 < 0.04 then 403 when r2 < 0.07 then 404
+         when r2 < 0.08 then 500 else 200 end,
+    case when k then '203.0.113.20' else '198.51.100.' || (10 + m) end, 'DE',
+    'python-requests/2.32', %(app_id)s, %(app_name)s,
+    case when login then jsonb_build_object('email', member) end, null,
+    %(batch)s::timestamp, %(batch)s::timestamp, %(batch)s::timestamp, null, g, null
+from (
+    select
+        g, random() < 0.7 as k, random() as r, random() as r2,
+        (array['Backend production', 'Webhook reconciler', 'NIS2 reporting (read-only)'])[
+            1 + floor(random() * 3)::int] as key_name,
+        m, (%(members)s::text[])[1 + m] as member, random() < 0.02 as login
+    from (
+        select g, floor(random() * cardinality(%(members)s::text[]))::int as m
+        from generate_series(1, %(n)s) as g
+    ) as s
+) as x
+"""
+WAZUH_SQL = """
+insert into tap_wazuh.wazuh_alerts
+select
+    floor(extract(epoch from ts))::bigint || '.' || g || '.'
+    || extract(epoch from %(batch)s::timestamp),
+    to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') || '+0000',
+    jsonb_build_object(
+        'id', (array['5501', '5710', '100210'])[1 + floor(random() * 3)::int],
+        'level', 5, 'description', 'synthetic'),
+    jsonb_build_object(
+        'id', '001',
+        'name', (array['kc-01', 'api-gw-01', 'bastion-01'])[1 + floor(random() * 3)::int]),
+    '{"name": "wazuh-manager"}'::jsonb,
+    jsonb_build_object('srcip', '198.18.66.23', 'srcuser', 'root'),
+    '/var/log/auth.log', 'synthetic', '{"name": "sshd"}'::jsonb,
+    %(batch)s::timestamp, %(batch)s::timestamp, %(batch)s::timestamp, null, g, null
+from (
+    select g, (%(lo)s::timestamptz + random() * make_interval(secs => %(span)s)) as ts
+    from generate_series(1, %(n)s / 10) as g
+) as s
+"""
+KEYCLOAK_SQL = """
+insert into tap_keycloak.event_entity
+select
+    gen_random_uuid()::text, 'account-console', '{"auth_method": "openid-connect"}',
+    case when f then 'invalid_user_credentials' end,
+    '198.51.101.' || (1 + u %% 250), %(realm)s, null,
+    floor(extract(epoch from (
+        %(lo)s::timestamptz + random() * make_interval(secs => %(span)s))) * 1000)::bigint,
+    case when f then 'LOGIN_ERROR' else 'LOGIN' end,
+    (%(users)s::text[])[1 + u], null,
+    %(batch)s::timestamp, %(batch)s::timestamp, %(batch)s::timestamp, null, g, null
+from (
+    select g, floor(random() * cardinality(%(users)s::text[]))::int as u, random() < 0.03 as f
+    from generate_series(1, %(n)s / 5) as g
+) as s
+"""
+
 SDC = (
     "_sdc_extracted_at timestamp, _sdc_received_at timestamp, _sdc_batched_at timestamp, "
     "_sdc_deleted_at timestamp, _sdc_sequence bigint, _sdc_table_version bigint"
@@ -51,8 +138,8 @@ RAW_DDL = {
     "created_at timestamp",
     "tap_didit.workflows": "uuid varchar primary key, workflow_id varchar, workflow_label varchar, "
     "version bigint, status varchar, updated_at timestamp",
-    "tap_didit.users": "didit_internal_id varchar primary key, vendor_data varchar, status varchar, "
-    "session_count bigint, approved_count bigint, declined_count bigint, "
+    "tap_didit.users": "didit_internal_id varchar primary key, vendor_data varchar, "
+    "status varchar, session_count bigint, approved_count bigint, declined_count bigint, "
     "first_session_at timestamp, last_session_at timestamp, created_at timestamp",
     "tap_didit.businesses": "didit_internal_id varchar primary key, status varchar, "
     "created_at timestamp",
@@ -85,32 +172,12 @@ RAW_DDL = {
     "realm_id varchar, client varchar",
     "tap_keycloak.user_role_mapping": "role_id varchar, user_id varchar, "
     "primary key (role_id, user_id)",
-    "tap_incidents.incident_register": ", ".join(
-        f"{c} varchar"
-        for c in (
-            "incident_id title category severity status detected_at aware_at contained_at "
-            "resolved_at suspected_malicious cross_border root_cause_key root_cause "
-            "estimated_direct_loss_eur affected_users outage_minutes limited_availability_minutes "
-            "cia_compromised is_planned_maintenance linked_alert_ids early_warning_submitted_at "
-            "early_warning_ref notification_submitted_at notification_ref "
-            "final_report_submitted_at final_report_ref progress_report_submitted_at "
-            "progress_report_ref updated_at"
-        ).split()
-    ),
+    "tap_incidents.incident_register": ", ".join(f"{c} varchar" for c in INCIDENT_COLUMNS),
 }
-PATHS = [
-    ("GET", "/v3/sessions/"),
-    ("GET", "/v3/session/{id}/decision/"),
-    ("POST", "/v3/session/"),
-    ("GET", "/v3/users/"),
-    ("PATCH", "/v3/session/{id}/update-status/"),
-    ("POST", "/v3/webhook/destinations/"),
-    ("GET", "/v3/workflows/"),
-]
 
 
 def create_raw_tables(conn: psycopg.Connection) -> None:
-    """Drop and create the raw schemas with the columns target-postgres would create."""
+    """Create the raw schemas with the columns target-postgres would create."""
     for schema in ("tap_didit", "tap_wazuh", "tap_keycloak", "tap_incidents"):
         conn.execute(f"drop schema if exists {schema} cascade")
         conn.execute(f"create schema {schema}")
@@ -118,97 +185,117 @@ def create_raw_tables(conn: psycopg.Connection) -> None:
         conn.execute(f"create table {table} ({columns}, {SDC})")
 
 
+def _uid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 class Generator:
-    """Seeded synthetic organisation: members, keys, IPs, and their activity."""
+    """A seeded organisation: members, API keys, Keycloak users, hosts and their activity."""
 
-    def __init__(self, seed: int, start: datetime, days: int) -> None:
+    def __init__(self, seed: int, end: datetime, days: int) -> None:
         self.rng = random.Random(seed)
-        self.start = start
+        self.end = end
         self.days = days
-        self.members = [f"member{i}@example.org" for i in range(40)]
-        self.kc_users = [str(uuid.UUID(int=self.rng.getrandbits(128))) for _ in range(400)]
-        self.ips = [f"198.51.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}" for _ in range(300)]
-        self.app = str(uuid.UUID(int=self.rng.getrandbits(128)))
+        rng = self.rng
+        self.members = [f"member{i}@example.org" for i in range(30)]
+        self.member_ip = {m: f"198.51.100.{i + 10}" for i, m in enumerate(self.members)}
+        self.keys = ["Backend production", "Webhook reconciler", "NIS2 reporting (read-only)"]
+        self.kc_users = [_uid(rng) for _ in range(400)]
+        self.kc_ip = {u: f"198.51.101.{i % 250 + 1}" for i, u in enumerate(self.kc_users)}
+        self.app = (_uid(rng), "Customer onboarding")
+        self.realm = _uid(rng)
+        self.roles = {name: _uid(rng) for name in ("employee", "didit-console-admin")}
 
-    def _ts(self) -> datetime:
-        return self.start + timedelta(seconds=self.rng.uniform(0, self.days * 86400))
+    def _ts(self, lo: datetime, hi: datetime) -> datetime:
+        return lo + timedelta(seconds=self.rng.uniform(0, (hi - lo).total_seconds()))
 
-    def audit_logs(self, n: int, batched_at: datetime) -> Iterator[tuple]:
+    def event_sql(
+        self, n: int, lo: datetime, hi: datetime, batch: datetime
+    ) -> list[tuple[str, dict]]:
+        """INSERT ... SELECT over generate_series: the event tables are filled inside Postgres
+        (seeded random()), far faster than streaming millions of rows from Python."""
+        params = {
+            "n": n,
+            "lo": lo,
+            "span": (hi - lo).total_seconds(),
+            "batch": batch,
+            "members": self.members,
+            "users": self.kc_users,
+            "app_id": self.app[0],
+            "app_name": self.app[1],
+            "realm": self.realm,
+            "seed": (n % 997) / 997,
+        }
+        return [
+            (SEED_SQL, params),
+            (AUDIT_SQL, params),
+            (WAZUH_SQL, params),
+            (KEYCLOAK_SQL, params),
+        ]
+
+    def admin_events(self, n: int, lo: datetime, hi: datetime, batch: datetime) -> Iterator:
+        rng = self.rng
         for i in range(n):
-            method, path = self.rng.choice(PATHS)
-            is_key = self.rng.random() < 0.7
+            user = rng.choice(self.kc_users)
+            role = rng.choice(list(self.roles))
+            rep = orjson.dumps([{"id": self.roles[role], "name": role}]).decode()
+            details = '{"approval_ticket_id": "ACC-1"}' if rng.random() < 0.9 else None
             yield (
-                str(uuid.UUID(int=self.rng.getrandbits(128))),
-                self._ts(),
-                "API_KEY" if is_key else "USER",
-                "NIS2 reporting (read-only)" if is_key else self.rng.choice(self.members),
-                "NIS2 reporting (read-only)" if is_key else None,
-                method,
-                path.replace("{id}", str(uuid.UUID(int=self.rng.getrandbits(128)))),
-                self.rng.choices([200, 201, 400, 401, 403, 404, 500], [80, 5, 3, 4, 3, 3, 2])[0],
-                self.rng.choice(self.ips),
-                self.rng.choice(["DE", "DE", "DE", "FR", "NL"]),
-                "python-requests/2.32",
-                self.app,
-                "Production",
-                None,
-                None,
-                batched_at,
-                batched_at,
-                batched_at,
-                None,
-                i,
-                None,
-            )
+                _uid(rng), int(self._ts(lo, hi).timestamp() * 1000), self.realm, "CREATE",
+                self.realm, "security-admin-console", self.kc_users[0], "198.51.101.1",
+                f"users/{user}/role-mappings/realm", rep, None, "REALM_ROLE_MAPPING", details,
+                batch, batch, batch, None, i, None,
+            )  # fmt: skip
 
-    def wazuh_alerts(self, n: int, batched_at: datetime) -> Iterator[tuple]:
-        for i in range(n):
-            ts = self._ts()
-            rule = {"id": str(self.rng.choice([5710, 5503, 31101, 550])), "level": 5,
-                    "description": "synthetic", "groups": ["authentication_failed"]}
-            yield (
-                f"{int(ts.timestamp())}.{i}",
-                ts.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
-                json.dumps(rule),
-                json.dumps({"id": "001", "name": "gw-01", "ip": "10.0.0.1"}),
-                json.dumps({"name": "wazuh-manager"}),
-                json.dumps({"srcip": self.rng.choice(self.ips), "srcuser": "svc"}),
-                "/var/log/auth.log",
-                "synthetic",
-                json.dumps({"name": "sshd"}),
-                batched_at, batched_at, batched_at, None, i, None,
-            )
-
-    def keycloak_events(self, n: int, batched_at: datetime) -> Iterator[tuple]:
-        for i in range(n):
-            fail = self.rng.random() < 0.08
-            yield (
-                str(uuid.UUID(int=self.rng.getrandbits(128))),
-                "account-console",
-                json.dumps({"username": "u", "auth_method": "openid-connect"}),
-                "invalid_user_credentials" if fail else None,
-                self.rng.choice(self.ips),
-                "org",
-                None,
-                int(self._ts().timestamp() * 1000),
-                "LOGIN_ERROR" if fail else "LOGIN",
-                self.rng.choice(self.kc_users),
-                None,
-                batched_at, batched_at, batched_at, None, i, None,
-            )
+    def reference_rows(self, batch: datetime) -> dict[str, list[tuple]]:
+        meta = (batch, batch, batch, None, 0, None)
+        created = int((self.end - timedelta(days=self.days)).timestamp() * 1000)
+        users = [
+            (u, f"user{i}@example.org", True, self.realm, f"user{i}", created, None, *meta)
+            for i, u in enumerate(self.kc_users)
+        ]
+        roles = [(rid, False, name, self.realm, None, *meta) for name, rid in self.roles.items()]
+        mappings = [(self.roles["employee"], u, *meta) for u in self.kc_users]
+        end_day = (self.end - timedelta(days=30)).date().isoformat()
+        attributes = [
+            (_uid(self.rng), "employment_end_date", end_day, u, *meta) for u in self.kc_users[:5]
+        ]
+        incidents = []
+        for n in range(30):
+            aware = self.end - timedelta(days=10 * n + 3)
+            row = dict.fromkeys(INCIDENT_COLUMNS, "")
+            row.update(
+                incident_id=f"INC-BENCH-{n:04d}", title="synthetic", category="availability",
+                severity="low", status="closed", detected_at=aware.isoformat(),
+                aware_at=aware.isoformat(), resolved_at=(aware + timedelta(hours=5)).isoformat(),
+                suspected_malicious="no", cross_border="false", root_cause_key=f"RC-{n % 4}",
+                estimated_direct_loss_eur=str(1000 * n), affected_users="10",
+                outage_minutes="0", limited_availability_minutes="30", cia_compromised="false",
+                is_planned_maintenance="false", updated_at=aware.isoformat(),
+            )  # fmt: skip
+            incidents.append((*row.values(), *meta))
+        return {
+            "tap_keycloak.user_entity": users,
+            "tap_keycloak.keycloak_role": roles,
+            "tap_keycloak.user_role_mapping": mappings,
+            "tap_keycloak.user_attribute": attributes,
+            "tap_incidents.incident_register": incidents,
+        }
 
 
-def copy_rows(conn: psycopg.Connection, table: str, rows: Iterator[tuple]) -> int:
+def copy_rows(conn: psycopg.Connection, table: str, rows) -> int:
+    """COPY rows into a raw table in its column order; returns how many."""
+    schema, name = table.split(".")
     cols = [
         r[0]
         for r in conn.execute(
             "select column_name from information_schema.columns "
-            "where table_schema || '.' || table_name = %s order by ordinal_position",
-            (table,),
+            "where table_schema = %s and table_name = %s order by ordinal_position",
+            (schema, name),
         )
     ]
-    count = 0
     quoted = ", ".join(f'"{c}"' for c in cols)
+    count = 0
     with conn.cursor().copy(f"copy {table} ({quoted}) from stdin") as copy:
         for row in rows:
             copy.write_row(row)
@@ -216,8 +303,117 @@ def copy_rows(conn: psycopg.Connection, table: str, rows: Iterator[tuple]) -> in
     return count
 
 
-def load(conn: psycopg.Connection, gen: Generator, audit_rows: int, batched_at: datetime) -> None:
-    """Load audit logs plus proportional Wazuh alerts and Keycloak events."""
-    copy_rows(conn, "tap_didit.audit_logs", gen.audit_logs(audit_rows, batched_at))
-    copy_rows(conn, "tap_wazuh.wazuh_alerts", gen.wazuh_alerts(audit_rows // 10, batched_at))
-    copy_rows(conn, "tap_keycloak.event_entity", gen.keycloak_events(audit_rows // 5, batched_at))
+def load_events(
+    conn: psycopg.Connection,
+    gen: Generator,
+    audit_rows: int,
+    lo: datetime,
+    hi: datetime,
+    batch: datetime,
+) -> dict[str, int]:
+    """Audit logs plus proportional Wazuh alerts, Keycloak events and admin events."""
+    counts = {}
+    for statement, params in gen.event_sql(audit_rows, lo, hi, batch):
+        cursor = conn.execute(statement, params)
+        if statement.lstrip().startswith("insert"):
+            counts[statement.split()[2]] = cursor.rowcount
+    counts["tap_keycloak.admin_event_entity"] = copy_rows(
+        conn,
+        "tap_keycloak.admin_event_entity",
+        gen.admin_events(max(audit_rows // 2000, 10), lo, hi, batch),
+    )
+    return counts  # fmt: skip
+
+
+def dbt_executable() -> Path:
+    for candidate in (
+        os.environ.get("DBT_BIN"),
+        ROOT / ".meltano" / "utilities" / "dbt-postgres" / "venv" / "bin" / "dbt",
+        ROOT / "var" / "dbt-venv" / "bin" / "dbt",
+    ):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    raise SystemExit("dbt not found: run `make demo` first or set DBT_BIN")
+
+
+def run_dbt(port: int, *args: str) -> float:
+    """Run dbt; return its wall-clock seconds. Exits with dbt's output if it fails."""
+    env = {
+        **os.environ,
+        "DBT_POSTGRES_HOST": "127.0.0.1",
+        "DBT_POSTGRES_PORT": str(port),
+        "DBT_POSTGRES_USER": "postgres",
+        "DBT_POSTGRES_DBNAME": "warehouse",
+        "DBT_TARGET": "ci",
+        "DBT_PROFILES_DIR": str(TRANSFORM / "profiles"),
+        "DBT_TARGET_PATH": str(BENCH_DIR / "target"),
+        "DBT_LOG_PATH": str(BENCH_DIR / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PGOPTIONS": "-c nis2.pseudonym_key=benchmark-pseudonym-key",
+    }
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(dbt_executable()), *args, "--project-dir", str(TRANSFORM)],
+        env=env, capture_output=True, text=True, check=False, cwd=TRANSFORM,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-5000:], result.stderr[-2000:], sep="\n")
+        raise SystemExit(f"dbt {' '.join(args)} failed")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--audit-rows", type=int, default=2_000_000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--port", type=int, default=55451)
+    parser.add_argument("--keep", action="store_true", help="keep var/dbt-bench afterwards")
+    args = parser.parse_args()
+
+    server = EmbeddedPostgres(BENCH_DIR / "pg", args.port)
+    server.start()
+    try:
+        admin = f"host=127.0.0.1 port={args.port} user=postgres dbname=postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("drop database if exists warehouse with (force)")
+        ensure_database(admin, "warehouse")
+        dsn = f"host=127.0.0.1 port={args.port} user=postgres dbname=warehouse"
+        end = datetime.now(UTC).replace(microsecond=0)
+        gen = Generator(seed=7, end=end, days=args.days)
+        first_batch = end - timedelta(hours=2)
+        with psycopg.connect(dsn) as conn:
+            create_raw_tables(conn)
+            t0 = time.perf_counter()
+            counts = load_events(
+                conn, gen, args.audit_rows, end - timedelta(days=args.days),
+                end - timedelta(days=1), first_batch,
+            )  # fmt: skip
+            for table, rows in gen.reference_rows(first_batch).items():
+                counts[table] = copy_rows(conn, table, rows)
+            conn.commit()
+            conn.execute("analyze")
+        print(f"raw load (COPY): {time.perf_counter() - t0:.1f}s  {counts}", flush=True)
+
+        full = run_dbt(args.port, *BUILD)
+        print(f"full dbt build:        {full:6.1f}s", flush=True)
+
+        new_rows = args.audit_rows // 100
+        with psycopg.connect(dsn) as conn:
+            added = load_events(
+                conn, gen, new_rows, end - timedelta(days=1), end, end - timedelta(minutes=5)
+            )
+            conn.commit()
+            conn.execute("analyze")
+        print(f"added 1% new data: {added}", flush=True)
+        incremental = run_dbt(args.port, *BUILD)
+        print(f"incremental dbt build: {incremental:6.1f}s", flush=True)
+        print(f"incremental / full:    {incremental / full:6.1%}  (target <= 20%)")
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(BENCH_DIR, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,10 @@
 with raw_rows as (
     select
         'didit.audit_logs' as asset_id,
-        cast({{ column_to_utc(source('didit', 'audit_logs'), 'timestamp', '"timestamp"') }}
-            at time zone 'UTC' as date) as partition_date,
+        cast(
+            {{ column_to_utc(source('didit', 'audit_logs'), 'timestamp', '"timestamp"') }}
+            at time zone 'UTC' as date
+        ) as partition_date,
         {{ didit_audit_row_hash() }} as row_hash
     from {{ source('didit', 'audit_logs') }}
     union all

@@ -1,11 +1,15 @@
 -- Administrative actions (Annex 3.2.3(e), 11.3, 11.4): every Keycloak admin event, and every
 -- Didit API/Console write to an administrative path or by a Console member with an admin role.
 with admin_paths as (
-    select path_pattern from {{ ref('admin_paths') }} where source_system = 'didit'
+    select path_pattern from {{ ref('admin_paths') }}
+    where source_system = 'didit'
 ),
 
 keycloak_users as (
-    select user_id, coalesce(email, username) as principal from {{ ref('stg_keycloak__users') }}
+    select
+        user_id,
+        coalesce(email, username) as principal
+    from {{ ref('stg_keycloak__users') }}
 ),
 
 keycloak as (
@@ -40,7 +44,10 @@ didit as (
         l.actor_type = 'USER' as via_admin_system
     from {{ ref('stg_didit__audit_logs') }} as l
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-        and exists (select 1 from admin_paths as p where l.request_path ~ p.path_pattern)
+        and exists (
+            select 1 from admin_paths as p
+            where l.request_path ~ p.path_pattern
+        )
 )
 
 select * from keycloak

@@ -1,7 +1,10 @@
 -- Authentication events from every source in one shape (Annex 3.2.3(d)): Keycloak log-ins,
 -- failures and lockouts, and Didit API requests refused with 401/403 (a failed credential).
 with keycloak_users as (
-    select user_id, coalesce(email, username) as principal from {{ ref('stg_keycloak__users') }}
+    select
+        user_id,
+        coalesce(email, username) as principal
+    from {{ ref('stg_keycloak__users') }}
 ),
 
 keycloak as (

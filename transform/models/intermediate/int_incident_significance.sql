@@ -24,10 +24,14 @@ limits as (
         ) as fin_threshold_eur,
         least({{ threshold('IR7_USERS_PCT') }} / 100 * p.eu_user_base, {{ threshold('IR7_USERS_ABS') }})
             as users_5pct_or_1m,
-        least({{ threshold('IR14_C_USERS_PCT') }} / 100 * p.eu_user_base,
-            {{ threshold('IR14_C_USERS_ABS') }}) as users_1pct_or_200k,
-        least({{ threshold('IR14_E_USERS_PCT') }} / 100 * p.eu_user_base,
-            {{ threshold('IR14_E_USERS_ABS') }}) as users_01pct_or_100,
+        least(
+            {{ threshold('IR14_C_USERS_PCT') }} / 100 * p.eu_user_base,
+            {{ threshold('IR14_C_USERS_ABS') }}
+        ) as users_1pct_or_200k,
+        least(
+            {{ threshold('IR14_E_USERS_PCT') }} / 100 * p.eu_user_base,
+            {{ threshold('IR14_E_USERS_ABS') }}
+        ) as users_01pct_or_100,
         p.*
     from profile as p
 ),
@@ -127,18 +131,18 @@ criteria as (
          "'CIA compromised for ' || affected_users || ' users vs ' || round(users_01pct_or_100)"),
     ] %}
     {% for code, entity_type, condition, detail in rows %}
-    select
-        incident_id,
-        '{{ code }}' as criterion_code,
-        '{{ entity_type }}' as entity_type,
-        {% if entity_type == 'all' %}true{% else %}'{{ entity_type }}' = any(entity_types){% endif %}
-            as applies,
-        coalesce({{ condition }}, false) as met,
-        {{ detail }} as detail,
-        fin_threshold_eur,
-        users_5pct_or_1m
-    from facts
-    {% if not loop.last %}union all{% endif %}
+        select
+            incident_id,
+            '{{ code }}' as criterion_code,
+            '{{ entity_type }}' as entity_type,
+            {% if entity_type == 'all' %}true{% else %}'{{ entity_type }}' = any(entity_types){% endif %}
+                as applies,
+            coalesce({{ condition }}, false) as met,
+            {{ detail }} as detail,
+            fin_threshold_eur,
+            users_5pct_or_1m
+        from facts
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 
@@ -147,10 +151,10 @@ select
     string_agg(criterion_code, ';' order by criterion_code) filter (where applies and met)
         as criteria_met,
     string_agg(criterion_code || ': ' || detail, '; ' order by criterion_code)
-        filter (where applies and met) as met_details,
+    filter (where applies and met) as met_details,
     {% for code in ['c_3_1_a', 'c_3_1_b', 'c_3_1_c', 'c_3_1_d', 'c_3_1_e', 'c_art7_a', 'c_art7_b', 'c_art7_c', 'c_art7_d', 'c_art11_a', 'c_art11_b', 'c_art11_c', 'c_art11_d', 'c_art14_a', 'c_art14_b', 'c_art14_c', 'c_art14_e'] %}
-    coalesce(bool_or(met and applies) filter (where criterion_code = '{{ code }}'), false)
-        as {{ code }},
+        coalesce(bool_or(met and applies) filter (where criterion_code = '{{ code }}'), false)
+            as {{ code }},
     {% endfor %}
     round(max(fin_threshold_eur), 2) as fin_threshold_eur,
     round(max(users_5pct_or_1m), 2) as users_5pct_or_1m

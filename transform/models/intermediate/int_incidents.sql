@@ -22,17 +22,18 @@ timeline as (
             jsonb_build_object('at', m.at, 'milestone', m.milestone) order by m.at, m.milestone
         ) filter (where m.at is not null) as timeline
     from register as r
-    cross join lateral (
-        values
-        (r.detected_at, 'detected'),
-        (r.aware_at, 'aware'),
-        (r.early_warning_submitted_at, 'early_warning_submitted'),
-        (r.notification_submitted_at, 'notification_submitted'),
-        (r.contained_at, 'contained'),
-        (r.resolved_at, 'resolved'),
-        (r.progress_report_submitted_at, 'progress_report_submitted'),
-        (r.final_report_submitted_at, 'final_report_submitted')
-    ) as m (at, milestone)
+    cross join
+        lateral (
+            values
+            (r.detected_at, 'detected'),
+            (r.aware_at, 'aware'),
+            (r.early_warning_submitted_at, 'early_warning_submitted'),
+            (r.notification_submitted_at, 'notification_submitted'),
+            (r.contained_at, 'contained'),
+            (r.resolved_at, 'resolved'),
+            (r.progress_report_submitted_at, 'progress_report_submitted'),
+            (r.final_report_submitted_at, 'final_report_submitted')
+        ) as m (at, milestone)
     group by r.incident_id
 )
 

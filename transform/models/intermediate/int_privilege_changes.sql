@@ -26,11 +26,15 @@ with role_events as (
 ),
 
 privileged as (
-    select role_name from {{ ref('privileged_roles') }} where source_system = 'keycloak'
+    select role_name from {{ ref('privileged_roles') }}
+    where source_system = 'keycloak'
 ),
 
 users as (
-    select user_id, coalesce(email, username) as principal from {{ ref('stg_keycloak__users') }}
+    select
+        user_id,
+        coalesce(email, username) as principal
+    from {{ ref('stg_keycloak__users') }}
 ),
 
 keycloak as (

@@ -27,24 +27,24 @@
 ] %}
 
 {% for source_system, asset_id, model, id_column, ts_column, principal, ip in parts %}
-select
-    '{{ model }}:' || {{ id_column }} as event_key,
-    '{{ model }}' as source_model,
-    '{{ source_system }}' as source_system,
-    {{ asset_id }} as asset_id,
-    {{ id_column }} as event_id,
-    {{ ts_column }} as event_ts,
-    cast({{ ts_column }} at time zone 'UTC' as date) as event_date,
-    loaded_at,
-    row_hash,
-    {{ principal }} as principal,
-    {{ ip }} as src_ip
-from {{ ref(model) }}
-{% if is_incremental() %}
-where loaded_at >= (
-    select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
-    where source_model = '{{ model }}'
-)
-{% endif %}
-{% if not loop.last %}union all{% endif %}
+    select
+        '{{ model }}:' || {{ id_column }} as event_key,
+        '{{ model }}' as source_model,
+        '{{ source_system }}' as source_system,
+        {{ asset_id }} as asset_id,
+        {{ id_column }} as event_id,
+        {{ ts_column }} as event_ts,
+        cast({{ ts_column }} at time zone 'UTC' as date) as event_date,
+        loaded_at,
+        row_hash,
+        {{ principal }} as principal,
+        {{ ip }} as src_ip
+    from {{ ref(model) }}
+    {% if is_incremental() %}
+        where loaded_at >= (
+                select coalesce(max(t.loaded_at), '-infinity'::timestamptz) from {{ this }} as t
+                where t.source_model = '{{ model }}'
+            )
+    {% endif %}
+    {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -38,13 +38,19 @@ firsts as (
 ),
 
 first_ip as (
-    select principal, ip_address, min(event_ts) as first_at
+    select
+        principal,
+        ip_address,
+        min(event_ts) as first_at
     from access
     group by principal, ip_address
 ),
 
 first_country as (
-    select principal, country_code, min(event_ts) as first_at
+    select
+        principal,
+        country_code,
+        min(event_ts) as first_at
     from access
     where country_code is not null
     group by principal, country_code
@@ -77,7 +83,10 @@ privileged as (
 ),
 
 profile as (
-    select time_zone, member_state from {{ ref('nis2_entity_profile') }}
+    select
+        time_zone,
+        member_state
+    from {{ ref('nis2_entity_profile') }}
     where entity_id = '{{ var("entity_id") }}'
 ),
 
@@ -88,12 +97,12 @@ scored as (
         extract(hour from c.event_ts at time zone p.time_zone) >= {{ policy('OFF_HOURS_START') }}
         or extract(hour from c.event_ts at time zone p.time_zone) < {{ policy('OFF_HOURS_END') }}
         or extract(isodow from c.event_ts at time zone p.time_zone) >= 6 as is_off_hours,
-        exists (
+        exists(
             select 1 from {{ ref('public_holidays') }} as h
             where h.member_state = p.member_state
                 and cast(h.holiday_date as date) = cast(c.event_ts at time zone p.time_zone as date)
         ) as is_holiday,
-        c.principal in (select principal from privileged) as privileged
+        c.principal in (select pr.principal from privileged as pr) as privileged
     from candidates as c
     cross join profile as p
 )

@@ -10,13 +10,16 @@ hr as (
     select
         user_id,
         max(case when attribute_name = 'employment_end_date'
-            then {{ try_parse_utc('attribute_value') }} end) as employment_end_at
+                then {{ try_parse_utc('attribute_value') }}
+        end) as employment_end_at
     from {{ ref('stg_keycloak__user_attributes') }}
     group by user_id
 ),
 
 logins as (
-    select user_id, max(event_ts) as last_login_at
+    select
+        user_id,
+        max(event_ts) as last_login_at
     from {{ ref('stg_keycloak__events') }}
     where event_type = 'LOGIN'
     group by user_id
@@ -28,26 +31,38 @@ disabled as (
         min(event_ts) as disabled_at
     from {{ ref('stg_keycloak__admin_events') }}
     where resource_type = 'USER'
-        and (operation_type = 'DELETE'
-            or (operation_type = 'UPDATE' and representation ->> 'enabled' = 'false'))
+        and (
+            operation_type = 'DELETE'
+            or (operation_type = 'UPDATE' and representation ->> 'enabled' = 'false')
+        )
     group by 1
 ),
 
 granted as (
-    select target_user_id as user_id, role_name, max(event_ts) as granted_at
+    select
+        target_user_id as user_id,
+        role_name,
+        max(event_ts) as granted_at
     from {{ ref('int_privilege_changes') }}
     where change_type = 'grant'
     group by target_user_id, role_name
 ),
 
 entitlements as (
-    select m.user_id, r.role_name as entitlement, p.role_name is not null as is_privileged
+    select
+        m.user_id,
+        r.role_name as entitlement,
+        p.role_name is not null as is_privileged
     from {{ ref('stg_keycloak__user_role_mappings') }} as m
     inner join {{ ref('stg_keycloak__roles') }} as r on m.role_id = r.role_id
     left join {{ ref('privileged_roles') }} as p
         on r.role_name = p.role_name and p.source_system = 'keycloak'
     union all
-    select user_id, 'account', false from users
+    select
+        user_id,
+        'account',
+        false
+    from users
 ),
 
 rows as (
@@ -99,13 +114,15 @@ select
     is_enabled,
     coalesce(employment_end_at <= as_of_ts and is_enabled, false) as leaver_access_active,
     case when employment_end_at is not null and disabled_at >= employment_end_at - interval '1 day'
-        then round(cast(extract(epoch from (disabled_at - employment_end_at)) / 86400 as numeric), 1)
+            then round(cast(extract(epoch from (disabled_at - employment_end_at)) / 86400 as numeric), 1)
     end as days_leaver_to_revoke,
     case when is_enabled
-        then extract(day from (as_of_ts - coalesce(last_used_at, granted_at)))
+            then extract(day from (as_of_ts - coalesce(last_used_at, granted_at)))
     end as dormant_days,
-    coalesce(is_enabled and extract(day from (as_of_ts - coalesce(last_used_at, granted_at)))
-        > {{ policy('DORMANT_DAYS') }}, false) as is_dormant,
+    coalesce(
+        is_enabled and extract(day from (as_of_ts - coalesce(last_used_at, granted_at)))
+        > {{ policy('DORMANT_DAYS') }}, false
+    ) as is_dormant,
     is_service_account as is_shared_identity,
     cast(null as boolean) as shared_identity_approved
 from rows

@@ -3,24 +3,35 @@
 -- to each user or API key: their requests that day against the median of the same weekday in
 -- the trailing weeks, above a noise floor (internal policy). A bulk download by one account
 -- stands out even when the organisation's total traffic barely moves.
-with requests as (
-    select
-        cast(event_ts at time zone 'UTC' as date) as day,
-        coalesce(application_name, 'didit-console') as application,
-        http_method,
-        (status_code / 100) || 'xx' as status_class,
-        status_code,
-        lower(coalesce(actor, api_key_name, request_email, 'anonymous')) as principal,
-        request_path
-    from {{ ref('stg_didit__audit_logs') }}
+with admin_paths as (
+    select path_pattern from {{ ref('admin_paths') }}
+    where source_system = 'didit'
 ),
 
-admin_paths as (
-    select path_pattern from {{ ref('admin_paths') }} where source_system = 'didit'
+requests as (
+    select
+        cast(l.event_ts at time zone 'UTC' as date) as day,
+        coalesce(l.application_name, 'didit-console') as application,
+        l.http_method,
+        (l.status_code / 100) || 'xx' as status_class,
+        l.status_code,
+        lower(coalesce(l.actor, l.api_key_name, l.request_email, 'anonymous')) as principal,
+        l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE') as is_write,
+        exists(
+            select 1 from admin_paths as p
+            where l.request_path ~ p.path_pattern
+        ) as is_admin_path
+    from {{ ref('stg_didit__audit_logs') }} as l
 ),
 
 per_principal as (
-    select day, application, http_method, status_class, principal, count(*) as requests
+    select
+        day,
+        application,
+        http_method,
+        status_class,
+        principal,
+        count(*) as requests
     from requests
     group by day, application, http_method, status_class, principal
 ),
@@ -39,10 +50,10 @@ principal_baseline as (
     cross join generate_series(1, cast({{ policy('SPIKE_BASELINE_WEEKS') }} as integer)) as w (weeks_back)
     left join per_principal as b
         on b.day = p.day - 7 * w.weeks_back
-        and b.application = p.application
-        and b.http_method = p.http_method
-        and b.status_class = p.status_class
-        and b.principal = p.principal
+            and p.application = b.application
+            and p.http_method = b.http_method
+            and p.status_class = b.status_class
+            and p.principal = b.principal
     group by p.day, p.application, p.http_method, p.status_class, p.principal, p.requests
 ),
 
@@ -73,11 +84,8 @@ daily as (
         count(*) filter (where status_code between 400 and 499) as err_4xx,
         count(*) filter (where status_code >= 500) as err_5xx,
         count(*) filter (where status_code in (401, 403)) as auth_fail_401_403,
-        count(*) filter (where http_method in ('POST', 'PUT', 'PATCH', 'DELETE')) as writes,
-        count(*) filter (
-            where http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-                and exists (select 1 from admin_paths as p where request_path ~ p.path_pattern)
-        ) as admin_path_writes
+        count(*) filter (where is_write) as writes,
+        count(*) filter (where is_write and is_admin_path) as admin_path_writes
     from requests
     group by day, application, http_method, status_class
 )
@@ -88,13 +96,13 @@ select
     d.*,
     s.baseline_median,
     case when s.baseline_median > 0
-        then round(cast(100.0 * (d.requests - s.baseline_median) / s.baseline_median as numeric), 1)
+            then round(cast(100.0 * (d.requests - s.baseline_median) / s.baseline_median as numeric), 1)
     end as pct_vs_baseline,
     s.spiking_principals,
     s.spiking_principals > 0 as spike_flag
 from daily as d
 inner join spikes as s
     on d.day = s.day
-    and d.application = s.application
-    and d.http_method = s.http_method
-    and d.status_class = s.status_class
+        and d.application = s.application
+        and d.http_method = s.http_method
+        and d.status_class = s.status_class

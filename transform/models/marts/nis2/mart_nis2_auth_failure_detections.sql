@@ -18,7 +18,9 @@ params as (
 ),
 
 failures as (
-    select a.* from auth as a where a.outcome in ('failure', 'lockout')
+    select a.*
+    from auth as a
+    where a.outcome in ('failure', 'lockout')
 ),
 
 -- each failure with the number of failures of the same account in the window before it
@@ -27,7 +29,7 @@ per_user as (
         f.*,
         count(*) over (
             partition by f.source_system, f.principal order by f.event_ts
-            range between (select win from params) preceding and current row
+            range between (select win from params) preceding and current row  -- noqa: PRS
         ) as n_in_window
     from failures as f
     where f.outcome = 'failure'
@@ -40,13 +42,30 @@ ip_buckets as (
         source_system,
         src_ip,
         principal,
-        floor(extract(epoch from event_ts) / extract(epoch from (select win from params)))
+        floor(extract(epoch from event_ts) / extract(epoch from (select p.win from params as p)))
             as bucket,
         max(event_ts) as last_ts,
         min(application) as application
     from failures
     where outcome = 'failure' and src_ip is not null
     group by 1, 2, 3, 4
+),
+
+-- each bucket's accounts, also offered to the next bucket, so the join stays an equi-join
+ip_buckets_reach as (
+    select
+        source_system,
+        src_ip,
+        principal,
+        bucket
+    from ip_buckets
+    union all
+    select
+        source_system,
+        src_ip,
+        principal,
+        bucket + 1
+    from ip_buckets
 ),
 
 per_ip as (
@@ -58,10 +77,10 @@ per_ip as (
         min(b.application) as application,
         count(distinct c.principal) as n_in_window
     from ip_buckets as b
-    inner join ip_buckets as c
+    inner join ip_buckets_reach as c
         on b.source_system = c.source_system
-        and b.src_ip = c.src_ip
-        and c.bucket between b.bucket - 1 and b.bucket
+            and b.src_ip = c.src_ip
+            and b.bucket = c.bucket
     group by b.source_system, b.src_ip, b.bucket
 ),
 
@@ -70,7 +89,7 @@ lockouts as (
         f.*,
         count(*) over (
             partition by f.source_system order by f.event_ts
-            range between (select lockout_win from params) preceding and current row
+            range between (select lockout_win from params) preceding and current row  -- noqa: PRS
         ) as n_in_window
     from failures as f
     where f.outcome = 'lockout'
@@ -82,51 +101,89 @@ keycloak_attempts as (
         *,
         count(*) filter (where outcome = 'failure') over (
             partition by src_ip order by event_ts
-            range between (select win from params) preceding and current row
+            range between (select win from params) preceding and current row  -- noqa: PRS
         ) as ip_failures,
         count(*) filter (where outcome = 'failure') over (
             partition by principal order by event_ts
-            range between (select win from params) preceding and current row
+            range between (select win from params) preceding and current row  -- noqa: PRS
         ) as user_failures
     from auth
     where source_system = 'keycloak'
 ),
 
 successes as (
-    select *, greatest(ip_failures, user_failures) as n_in_window
+    select
+        *,
+        greatest(ip_failures, user_failures) as n_in_window
     from keycloak_attempts
     where outcome = 'success'
 ),
 
 flagged as (
     select
-        'user_bruteforce' as detection_type, source_system, principal as group_key,
-        principal, src_ip, application, event_ts, n_in_window,
-        (select bruteforce_min from params) as threshold_used
-    from per_user where n_in_window >= (select bruteforce_min from params)
+        'user_bruteforce' as detection_type,
+        u.source_system,
+        u.principal as group_key,
+        u.principal,
+        u.src_ip,
+        u.application,
+        u.event_ts,
+        u.n_in_window,
+        p.bruteforce_min as threshold_used
+    from per_user as u
+    cross join params as p
+    where u.n_in_window >= p.bruteforce_min
     union all
     select
-        'password_spray', source_system, src_ip, cast(null as text), src_ip, application,
-        event_ts, n_in_window, (select spray_min from params)
-    from per_ip where n_in_window >= (select spray_min from params)
+        'password_spray',
+        i.source_system,
+        i.src_ip as group_key,
+        cast(null as text),
+        i.src_ip,
+        i.application,
+        i.event_ts,
+        i.n_in_window,
+        p.spray_min
+    from per_ip as i
+    cross join params as p
+    where i.n_in_window >= p.spray_min
     union all
     select
-        'lockout_burst', source_system, 'all', cast(null as text), cast(null as text),
-        application, event_ts, n_in_window, (select lockouts_min from params)
-    from lockouts where n_in_window >= (select lockouts_min from params)
+        'lockout_burst',
+        l.source_system,
+        'all',
+        cast(null as text),
+        cast(null as text),
+        l.application,
+        l.event_ts,
+        l.n_in_window,
+        p.lockouts_min
+    from lockouts as l
+    cross join params as p
+    where l.n_in_window >= p.lockouts_min
     union all
     select
-        'success_after_failures', source_system, principal, principal, src_ip, application,
-        event_ts, n_in_window, (select success_after_min from params)
-    from successes where n_in_window >= (select success_after_min from params)
+        'success_after_failures',
+        s.source_system,
+        s.principal as group_key,
+        s.principal,
+        s.src_ip,
+        s.application,
+        s.event_ts,
+        s.n_in_window,
+        p.success_after_min
+    from successes as s
+    cross join params as p
+    where s.n_in_window >= p.success_after_min
 ),
 
 -- consecutive flagged events of one key closer than the window form one detection
 episodes as (
     select
-        *,
-        sum(case when prev_ts is null or event_ts - prev_ts > (select win from params) then 1 else 0 end)
-            over (partition by detection_type, source_system, group_key order by event_ts)
+        f.*,
+        sum(
+            case when f.prev_ts is null or f.event_ts - f.prev_ts > p.win then 1 else 0 end
+        ) over (partition by f.detection_type, f.source_system, f.group_key order by f.event_ts)
             as episode
     from (
         select
@@ -136,6 +193,7 @@ episodes as (
             ) as prev_ts
         from flagged
     ) as f
+    cross join params as p
 ),
 
 detections as (
@@ -146,7 +204,7 @@ detections as (
         min(principal) as principal,
         min(src_ip) as src_ip,
         min(application) as application,
-        min(event_ts) - (select win from params) as lookback_start,
+        min(event_ts) - (select p.win from params as p) as lookback_start,
         min(event_ts) as first_flag_at,
         max(event_ts) as window_end,
         max(n_in_window) as peak_in_window,
@@ -157,35 +215,30 @@ detections as (
 
 in_window as (
     -- the failures that make up each detection, joined by its key (account, IP or all)
-    select
-        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
-        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
-    from detections as d
-    inner join failures as f
-        on d.source_system = f.source_system
-        and f.event_ts between d.lookback_start and d.window_end
-        and d.group_key = f.principal
-    where d.detection_type in ('user_bruteforce', 'success_after_failures')
-    union all
-    select
-        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
-        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
-    from detections as d
-    inner join failures as f
-        on d.source_system = f.source_system
-        and f.event_ts between d.lookback_start and d.window_end
-        and d.group_key = f.src_ip
-    where d.detection_type in ('password_spray', 'success_after_failures')
-    union all
-    select
-        d.detection_type, d.source_system, d.group_key, d.first_flag_at,
-        f.auth_event_id, f.event_ts, f.outcome, f.principal, f.src_ip
-    from detections as d
-    inner join failures as f
-        on d.source_system = f.source_system
-        and f.event_ts between d.lookback_start and d.window_end
-        and f.outcome = 'lockout'
-    where d.detection_type = 'lockout_burst'
+    {% set joins = [
+        ("'user_bruteforce', 'success_after_failures'", "d.group_key = f.principal"),
+        ("'password_spray', 'success_after_failures'", "d.group_key = f.src_ip"),
+        ("'lockout_burst'", "f.outcome = 'lockout'"),
+    ] %}
+    {% for detection_types, key_condition in joins %}
+        select
+            d.detection_type,
+            d.source_system,
+            d.group_key,
+            d.first_flag_at,
+            f.auth_event_id,
+            f.event_ts,
+            f.outcome,
+            f.principal,
+            f.src_ip
+        from detections as d
+        inner join failures as f
+            on d.source_system = f.source_system
+                and f.event_ts between d.lookback_start and d.window_end
+                and {{ key_condition }}
+        where d.detection_type in ({{ detection_types }})
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 counted as (
@@ -220,9 +273,9 @@ measured as (
     from detections as d
     left join counted as c
         on d.detection_type = c.detection_type
-        and d.source_system = c.source_system
-        and d.group_key = c.group_key
-        and d.first_flag_at = c.first_flag_at
+            and d.source_system = c.source_system
+            and d.group_key = c.group_key
+            and d.first_flag_at = c.first_flag_at
 )
 
 select

@@ -9,10 +9,27 @@ with requirements as (
 months as (
     select cast(m as date) as month
     from generate_series(
-        (select date_trunc('month', min(event_ts)) from {{ ref('int_security_events_unified') }}),
-        date_trunc('month', {{ as_of() }}),
-        interval '1 month'
-    ) as g (m)
+            (select date_trunc('month', min(event_ts)) from {{ ref('int_security_events_unified') }}),
+            date_trunc('month', {{ as_of() }}),
+            interval '1 month'
+        ) as g (m)
+),
+
+coverage_months as (
+    select
+        cast(date_trunc('month', day) as date) as month,
+        count(*) as coverage_rows,
+        max(last_event_ts) as last_event_ts
+    from {{ ref('mart_nis2_log_source_coverage') }}
+    group by 1
+),
+
+gap_months as (
+    select
+        cast(date_trunc('month', gap_start) as date) as month,
+        count(*) filter (where explained_by = 'unknown') as unknown_gaps
+    from {{ ref('mart_nis2_log_ingestion_gaps') }}
+    group by 1
 ),
 
 current_month as (
@@ -34,99 +51,129 @@ metrics as (
     group by 2
     union all
     select
-        'ingestion_gaps', c.month, coalesce(g.unknown_gaps, 0), 0, c.coverage_rows, null,
+        'ingestion_gaps',
+        c.month,
+        coalesce(g.unknown_gaps, 0),
+        0,
+        c.coverage_rows,
+        null,
         c.last_event_ts
-    from (
-        select
-            cast(date_trunc('month', day) as date) as month,
-            count(*) as coverage_rows,
-            max(last_event_ts) as last_event_ts
-        from {{ ref('mart_nis2_log_source_coverage') }}
-        group by 1
-    ) as c
-    left join (
-        select
-            cast(date_trunc('month', gap_start) as date) as month,
-            count(*) filter (where explained_by = 'unknown') as unknown_gaps
-        from {{ ref('mart_nis2_log_ingestion_gaps') }}
-        group by 1
-    ) as g on c.month = g.month
+    from coverage_months as c
+    left join gap_months as g on c.month = g.month
     union all
     select
-        'log_integrity', cast(date_trunc('month', partition_date) as date),
-        count(*) filter (where tamper_detected or not retention_ok), 0, count(*), null,
+        'log_integrity',
+        cast(date_trunc('month', partition_date) as date),
+        count(*) filter (where tamper_detected or not retention_ok),
+        0,
+        count(*),
+        null,
         max(last_loaded_at)
     from {{ ref('mart_nis2_log_retention_integrity') }}
     group by 2
     union all
     select
-        'detections_without_siem_alert', cast(date_trunc('month', window_start) as date),
-        count(*) filter (where not alert_raised_in_siem), 0, count(*), null, max(window_end)
+        'detections_without_siem_alert',
+        cast(date_trunc('month', window_start) as date),
+        count(*) filter (where not alert_raised_in_siem),
+        0,
+        count(*),
+        null,
+        max(window_end)
     from {{ ref('mart_nis2_auth_failure_detections') }}
     group by 2
     union all
     select
-        'auth_attacks_detected_alerted', cast(date_trunc('month', window_start) as date),
-        count(*) filter (where detection_type = 'user_bruteforce' and lockouts = 0), 0,
-        count(*) filter (where detection_type = 'user_bruteforce'), null, max(window_end)
+        'auth_attacks_detected_alerted',
+        cast(date_trunc('month', window_start) as date),
+        count(*) filter (where detection_type = 'user_bruteforce' and lockouts = 0),
+        0,
+        count(*) filter (where detection_type = 'user_bruteforce'),
+        null,
+        max(window_end)
     from {{ ref('mart_nis2_auth_failure_detections') }}
     group by 2
     union all
     select
-        'alarm_thresholds_evaluated', cast(date_trunc('month', day) as date),
-        count(*) filter (where spike_flag), null, count(*), true, cast(max(day) as timestamptz)
+        'alarm_thresholds_evaluated',
+        cast(date_trunc('month', day) as date),
+        count(*) filter (where spike_flag),
+        null,
+        count(*),
+        true,
+        cast(max(day) as timestamptz)
     from {{ ref('mart_nis2_api_activity_daily') }}
     group by 2
     union all
     select
-        'incidents_assessed', cast(date_trunc('month', coalesce(i.aware_at, i.detected_at)) as date),
-        count(*) filter (where s.incident_id is null), 0, count(*), null, max(s.assessed_at)
+        'incidents_assessed',
+        cast(date_trunc('month', coalesce(i.aware_at, i.detected_at)) as date),
+        count(*) filter (where s.incident_id is null),
+        0,
+        count(*),
+        null,
+        max(s.assessed_at)
     from {{ ref('int_incidents') }} as i
     left join {{ ref('mart_nis2_significance_assessment') }} as s on i.incident_id = s.incident_id
     group by 2
     union all
     select
-        'recurring_check_performed', m.month, count(r.check_id), null, count(r.check_id), true,
+        'recurring_check_performed',
+        m.month,
+        count(r.check_id),
+        null,
+        count(r.check_id),
+        true,
         max(r.window_end)
     from months as m
     left join {{ ref('mart_nis2_recurring_incident_check') }} as r
-        on r.window_start < m.month + interval '1 month' and r.window_end > m.month
+        on r.window_start < m.month + interval '1 month' and m.month < r.window_end
     group by m.month
     union all
     select
-        'reporting_deadlines_met', cast(date_trunc('month', due_at) as date),
-        count(*) filter (where status = 'breached'), 0, count(*), null, max(submitted_at)
+        'reporting_deadlines_met',
+        cast(date_trunc('month', due_at) as date),
+        count(*) filter (where status = 'breached'),
+        0,
+        count(*),
+        null,
+        max(submitted_at)
     from {{ ref('mart_nis2_reporting_deadlines') }}
     where status != 'not_required' and due_at is not null
     group by 2
     union all
     select
-        'unapproved_privilege_assignments', cast(date_trunc('month', event_ts) as date),
-        count(*) filter (where unapproved_assignment), 0,
-        count(*), null, max(event_ts)
+        'unapproved_privilege_assignments',
+        cast(date_trunc('month', event_ts) as date),
+        count(*) filter (where unapproved_assignment),
+        0,
+        count(*),
+        null,
+        max(event_ts)
     from {{ ref('mart_nis2_privileged_activity') }}
     where event_class = 'assignment'
     group by 2
     union all
     select
-        'privileged_logins_without_mfa', cast(date_trunc('month', event_ts) as date),
-        count(*) filter (where mfa_used = false), 0,
-        count(*) filter (where mfa_used is not null), null, max(event_ts)
+        'privileged_logins_without_mfa',
+        cast(date_trunc('month', event_ts) as date),
+        count(*) filter (where mfa_used = false),
+        0,
+        count(*) filter (where mfa_used is not null),
+        null,
+        max(event_ts)
     from {{ ref('mart_nis2_privileged_activity') }}
     where event_class = 'admin_login'
     group by 2
     union all
     -- current-state access metrics judge the current month only
     select
-        'leavers_with_access', cm.month, count(*) filter (where a.leaver_access_active), 0,
-        count(*), null, max(a.last_used_at)
-    from {{ ref('mart_nis2_access_review_status') }} as a
-    cross join current_month as cm
-    where a.is_identity_row
-    group by cm.month
-    union all
-    select
-        'dormant_accounts', cm.month, count(*) filter (where a.is_dormant), 0, count(*), null,
+        'leavers_with_access',
+        cm.month,
+        count(*) filter (where a.leaver_access_active),
+        0,
+        count(*),
+        null,
         max(a.last_used_at)
     from {{ ref('mart_nis2_access_review_status') }} as a
     cross join current_month as cm
@@ -134,14 +181,36 @@ metrics as (
     group by cm.month
     union all
     select
-        'access_reviews_current', cm.month, count(*) filter (where a.review_overdue), 0,
-        count(*), null, max(a.last_reviewed_at)
+        'dormant_accounts',
+        cm.month,
+        count(*) filter (where a.is_dormant),
+        0,
+        count(*),
+        null,
+        max(a.last_used_at)
+    from {{ ref('mart_nis2_access_review_status') }} as a
+    cross join current_month as cm
+    where a.is_identity_row
+    group by cm.month
+    union all
+    select
+        'access_reviews_current',
+        cm.month,
+        count(*) filter (where a.review_overdue),
+        0,
+        count(*),
+        null,
+        max(a.last_reviewed_at)
     from {{ ref('mart_nis2_access_review_status') }} as a
     cross join current_month as cm
     group by cm.month
     union all
     select
-        'management_report_signed_off', m.month, count(s.month), 1, count(s.month),
+        'management_report_signed_off',
+        m.month,
+        count(s.month),
+        1,
+        count(s.month),
         case when count(s.month) > 0 then true end,
         max(cast(s.approved_at as timestamptz))
     from months as m

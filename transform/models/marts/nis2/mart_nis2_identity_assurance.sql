@@ -7,7 +7,8 @@ with users as (
 ),
 
 sessions as (
-    select * from {{ ref('stg_didit__sessions') }} where session_kind is distinct from 'business'
+    select * from {{ ref('stg_didit__sessions') }}
+    where session_kind is distinct from 'business'
 ),
 
 verification as (

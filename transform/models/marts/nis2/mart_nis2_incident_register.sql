@@ -5,12 +5,18 @@ with incidents as (
 ),
 
 significance as (
-    select incident_id, is_significant, criteria_met
+    select
+        incident_id,
+        is_significant,
+        criteria_met
     from {{ ref('mart_nis2_significance_assessment') }}
 ),
 
 profile as (
-    select entity_id, member_state from {{ ref('nis2_entity_profile') }}
+    select
+        entity_id,
+        member_state
+    from {{ ref('nis2_entity_profile') }}
     where entity_id = '{{ var("entity_id") }}'
 )
 

@@ -15,7 +15,10 @@ events as (
         e.event_ts as gap_start,
         lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) as gap_end
     from {{ ref('int_security_events_unified') }} as e
-    where e.asset_id in (select asset_id from expected where expected_max_gap_min is not null)
+    where e.asset_id in (
+            select x.asset_id from expected as x
+            where x.expected_max_gap_min is not null
+        )
 ),
 
 gaps as (
@@ -32,7 +35,12 @@ gaps as (
 ),
 
 incidents as (
-    select incident_id, is_planned_maintenance, category, detected_at, resolved_at
+    select
+        incident_id,
+        is_planned_maintenance,
+        category,
+        detected_at,
+        resolved_at
     from {{ ref('int_incidents') }}
 )
 
@@ -47,16 +55,16 @@ select
     g.expected_max_gap_min,
     case
         when exists (
-            select 1 from incidents as i
-            where i.is_planned_maintenance
-                and i.detected_at < g.gap_end and coalesce(i.resolved_at, g.gap_end) > g.gap_start
-        ) then 'maintenance'
+                select 1 from incidents as i
+                where i.is_planned_maintenance
+                    and i.detected_at < g.gap_end and coalesce(i.resolved_at, g.gap_end) > g.gap_start
+            ) then 'maintenance'
         when exists (
-            select 1 from {{ ref('stg_wazuh__alerts') }} as a
-            where a.rule_id in ('504', '506')
-                and a.event_ts between g.gap_start and g.gap_end
-                and a.subject_agent_name = g.asset_id
-        ) then 'logging_stopped_event'
+                select 1 from {{ ref('stg_wazuh__alerts') }} as a
+                where a.rule_id in ('504', '506')
+                    and a.event_ts between g.gap_start and g.gap_end
+                    and a.subject_agent_name = g.asset_id
+            ) then 'logging_stopped_event'
         else 'unknown'
     end as explained_by,
     g.gap_end as detected_at,

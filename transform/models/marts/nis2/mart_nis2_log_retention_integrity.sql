@@ -17,10 +17,12 @@ with unified as (
 ),
 
 touched as (
-    select distinct asset_id, event_date
+    select distinct
+        asset_id,
+        event_date
     from unified
     {% if is_incremental() %}
-    where loaded_at >= (select max(last_loaded_at) from {{ this }})
+        where loaded_at >= (select max(t.last_loaded_at) from {{ this }} as t)
     {% endif %}
 ),
 
@@ -38,10 +40,27 @@ recomputed as (
 ),
 
 {% if is_incremental() %}
-previous as (
-    select * from {{ this }}
-),
+    previous as (
+        select * from {{ this }}
+    ),
 {% endif %}
+
+-- on the first build there is no previous state: an empty relation of the table's shape
+no_previous as (  -- noqa: ST03
+    select
+        cast(null as text) as partition_id,
+        cast(null as text) as source_system,
+        cast(null as text) as asset_id,
+        cast(null as date) as partition_date,
+        cast(null as bigint) as row_count,
+        cast(null as timestamptz) as last_loaded_at,
+        cast(null as text) as recomputed_digest,
+        cast(null as text) as digest_sha256,
+        cast(null as text) as change_kind,
+        cast(null as timestamptz) as first_sealed_at,
+        cast(null as boolean) as tamper_detected
+    where false
+),
 
 merged as (
     select
@@ -67,20 +86,12 @@ merged as (
         or coalesce(r.digest != p.digest_sha256 and r.row_count <= p.row_count, false)
             as tamper_detected
     {% if is_incremental() %}
-    from recomputed as r
-    full outer join previous as p
-        on r.asset_id = p.asset_id and r.partition_date = p.partition_date
+        from recomputed as r
+        full outer join previous as p
+            on r.asset_id = p.asset_id and r.partition_date = p.partition_date
     {% else %}
-    from recomputed as r
-    left join (
-        select
-            cast(null as text) as partition_id, cast(null as text) as source_system,
-            cast(null as text) as asset_id, cast(null as date) as partition_date,
-            cast(null as bigint) as row_count, cast(null as timestamptz) as last_loaded_at,
-            cast(null as text) as recomputed_digest, cast(null as text) as digest_sha256,
-            cast(null as text) as change_kind, cast(null as timestamptz) as first_sealed_at,
-            cast(null as boolean) as tamper_detected
-    ) as p on false
+        from recomputed as r
+        left join no_previous as p on false
     {% endif %}
 ),
 
@@ -89,7 +100,11 @@ chained as (
 ),
 
 held as (
-    select asset_id, min(event_date) as oldest_retained_date from unified group by asset_id
+    select
+        asset_id,
+        min(event_date) as oldest_retained_date
+    from unified
+    group by asset_id
 ),
 
 retention as (

@@ -22,14 +22,14 @@ events as (
             lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) - e.event_ts
         )) / 60 as gap_after_min
     from {{ ref('int_security_events_unified') }} as e
-    where e.asset_id in (select asset_id from expected)
+    where e.asset_id in (select x.asset_id from expected as x)
 ),
 
 days as (
     select cast(d as date) as day
     from generate_series(
-        (select min(day) from events), (select max(day) from events), interval '1 day'
-    ) as g (d)
+            (select min(day) from events), (select max(day) from events), interval '1 day'
+        ) as g (d)
 ),
 
 per_day as (

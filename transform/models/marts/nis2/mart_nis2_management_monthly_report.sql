@@ -71,7 +71,9 @@ privileged as (
 ),
 
 anomalies as (
-    select cast(date_trunc('month', event_ts) as date) as month, count(*) as access_anomalies
+    select
+        cast(date_trunc('month', event_ts) as date) as month,
+        count(*) as access_anomalies
     from {{ ref('mart_nis2_access_anomalies') }}
     group by 1
 ),
@@ -125,7 +127,11 @@ controls as (
 ),
 
 profile as (
-    select entity_id, legal_name, member_state from {{ ref('nis2_entity_profile') }}
+    select
+        entity_id,
+        legal_name,
+        member_state
+    from {{ ref('nis2_entity_profile') }}
     where entity_id = '{{ var("entity_id") }}'
 ),
 
@@ -194,4 +200,4 @@ select
     s.management_comment
 from report as r
 left join {{ ref('management_signoffs') }} as s
-    on cast(s.month as date) = r.month and s.entity_id = r.entity_id
+    on cast(s.month as date) = r.month and r.entity_id = s.entity_id

@@ -25,10 +25,10 @@ fin as (
 quarter_ends as (
     select q as window_end
     from generate_series(
-        (select date_trunc('quarter', min(occurred_at)) + interval '3 months' from individual),
-        date_trunc('quarter', {{ as_of() }}) + interval '3 months',
-        interval '3 months'
-    ) as g (q)
+            (select date_trunc('quarter', min(occurred_at)) + interval '3 months' from individual),
+            date_trunc('quarter', {{ as_of() }}) + interval '3 months',
+            interval '3 months'
+        ) as g (q)
 ),
 
 windows as (
@@ -44,7 +44,7 @@ windows as (
     from quarter_ends as q
     inner join individual as i
         on i.occurred_at > q.window_end - make_interval(months => cast({{ threshold('IR4_RECURRING_WINDOW_MONTHS') }} as integer))
-        and i.occurred_at <= q.window_end
+            and q.window_end >= i.occurred_at
     group by i.root_cause_key, q.window_end
 )
 

@@ -27,8 +27,10 @@ anchored as (
         r.*,
         coalesce(i.notification_submitted_at, i.aware_at + r.notification_period) as final_anchor_at,
         -- calendar-month arithmetic in UTC, independent of the session time zone
-        (coalesce(i.notification_submitted_at, i.aware_at + r.notification_period)
-            at time zone 'UTC' + r.final_period) at time zone 'UTC' as final_due_original
+        (
+            coalesce(i.notification_submitted_at, i.aware_at + r.notification_period)
+            at time zone 'UTC' + r.final_period
+        ) at time zone 'UTC' as final_due_original
     from incidents as i
     cross join rules as r
 ),
@@ -46,21 +48,41 @@ progress_rule as (
 
 stages as (
     select
-        incident_id, is_significant, is_planned_maintenance, as_of_ts, at_risk_period,
-        'early_warning' as stage, 'aware_at' as anchor_type, aware_at as anchor_at,
-        aware_at + early_warning_period as due_at, false as is_month_period,
-        early_warning_submitted_at as submitted_at, true as applies
+        incident_id,
+        is_significant,
+        is_planned_maintenance,
+        as_of_ts,
+        at_risk_period,
+        'early_warning' as stage,
+        'aware_at' as anchor_type,
+        aware_at as anchor_at,
+        aware_at + early_warning_period as due_at,
+        false as is_month_period,
+        early_warning_submitted_at as submitted_at,
+        true as applies
     from progress_rule
     union all
     select
-        incident_id, is_significant, is_planned_maintenance, as_of_ts, at_risk_period,
-        'notification', 'aware_at', aware_at,
-        aware_at + notification_period, false,
-        notification_submitted_at, true
+        incident_id,
+        is_significant,
+        is_planned_maintenance,
+        as_of_ts,
+        at_risk_period,
+        'notification',
+        'aware_at',
+        aware_at,
+        aware_at + notification_period,
+        false,
+        notification_submitted_at,
+        true
     from progress_rule
     union all
     select
-        incident_id, is_significant, is_planned_maintenance, as_of_ts, at_risk_period,
+        incident_id,
+        is_significant,
+        is_planned_maintenance,
+        as_of_ts,
+        at_risk_period,
         'final',
         case
             when progress_required then 'handling_end'
@@ -74,19 +96,28 @@ stages as (
             else final_due_original
         end,
         true,
-        final_report_submitted_at, true
+        final_report_submitted_at,
+        true
     from progress_rule
     union all
     select
-        incident_id, is_significant, is_planned_maintenance, as_of_ts, at_risk_period,
-        'progress', 'final_report_due', final_due_original,
-        final_due_original, true,
-        progress_report_submitted_at, progress_required
+        incident_id,
+        is_significant,
+        is_planned_maintenance,
+        as_of_ts,
+        at_risk_period,
+        'progress',
+        'final_report_due',
+        final_due_original as anchor_at,
+        final_due_original as due_at,
+        true,
+        progress_report_submitted_at,
+        progress_required
     from progress_rule
 ),
 
 holidays as (
-    select cast(holiday_date as date) as holiday_date
+    select cast(h.holiday_date as date) as holiday_date
     from {{ ref('public_holidays') }} as h
     inner join {{ ref('nis2_entity_profile') }} as p
         on h.member_state = p.member_state and p.entity_id = '{{ var("entity_id") }}'
@@ -107,10 +138,10 @@ extended as (
         (
             select cast(g.d as date)
             from generate_series(
-                cast(s.due_at at time zone z.time_zone as date),
-                cast(s.due_at at time zone z.time_zone as date) + 10,
-                interval '1 day'
-            ) as g (d)
+                    cast(s.due_at at time zone z.time_zone as date),
+                    cast(s.due_at at time zone z.time_zone as date) + 10,
+                    interval '1 day'
+                ) as g (d)
             where extract(isodow from g.d) < 6
                 and cast(g.d as date) not in (select h.holiday_date from holidays as h)
             order by g.d
@@ -151,10 +182,10 @@ select
     submitted_at,
     status,
     case when status in ('open_ok', 'open_at_risk') and due_at is not null
-        then round(cast(extract(epoch from (due_at - as_of_ts)) / 3600 as numeric), 2)
+            then round(cast(extract(epoch from (due_at - as_of_ts)) / 3600 as numeric), 2)
     end as hours_to_due,
     case when status = 'breached'
-        then round(cast(extract(epoch from (coalesce(submitted_at, as_of_ts) - due_at)) / 3600 as numeric), 2)
+            then round(cast(extract(epoch from (coalesce(submitted_at, as_of_ts) - due_at)) / 3600 as numeric), 2)
     end as hours_late,
     coalesce(submitted_at < anchor_at and anchor_type = 'aware_at', false) as submitted_before_anchor,
     coalesce(submitted_at > as_of_ts, false) as submitted_in_future,

@@ -44,25 +44,27 @@ select
     coalesce({{ try_boolean('cast(is_planned_maintenance as text)') }}, false) as is_planned_maintenance,
     nullif(trim(both ';' from replace(cast(linked_alert_ids as text), ' ', '')), '')
         as linked_alert_ids,
-    concat_ws(', '
-        , {{ invalid_if('cast(detected_at as text)', 'ts', 'detected_at') }}
-        , {{ invalid_if('cast(aware_at as text)', 'ts', 'aware_at') }}
-        , {{ invalid_if('cast(contained_at as text)', 'ts', 'contained_at') }}
-        , {{ invalid_if('cast(resolved_at as text)', 'ts', 'resolved_at') }}
-        , {{ invalid_if('cast(early_warning_submitted_at as text)', 'ts', 'early_warning_submitted_at') }}
-        , {{ invalid_if('cast(notification_submitted_at as text)', 'ts', 'notification_submitted_at') }}
-        , {{ invalid_if('cast(final_report_submitted_at as text)', 'ts', 'final_report_submitted_at') }}
-        , {{ invalid_if('cast(progress_report_submitted_at as text)', 'ts', 'progress_report_submitted_at') }}
-        , {{ invalid_if('cast(updated_at as text)', 'ts', 'updated_at') }}
-        , {{ invalid_if('cast(estimated_direct_loss_eur as text)', 'num', 'estimated_direct_loss_eur') }}
-        , {{ invalid_if('cast(affected_users as text)', 'num', 'affected_users') }}
-        , {{ invalid_if('cast(outage_minutes as text)', 'num', 'outage_minutes') }}
-        , {{ invalid_if('cast(limited_availability_minutes as text)', 'num', 'limited_availability_minutes') }}
-        , {{ invalid_if('cast(cross_border as text)', 'bool', 'cross_border') }}
-        , {{ invalid_if('cast(cia_compromised as text)', 'bool', 'cia_compromised') }}
-        , {{ invalid_if('cast(is_planned_maintenance as text)', 'bool', 'is_planned_maintenance') }}
-        , case when lower(trim(cast(suspected_malicious as text))) not in ('yes', 'no', 'unknown', '')
-            then 'suspected_malicious' end
+    concat_ws(
+        ', ',
+        {{ invalid_if('cast(detected_at as text)', 'ts', 'detected_at') }},
+        {{ invalid_if('cast(aware_at as text)', 'ts', 'aware_at') }},
+        {{ invalid_if('cast(contained_at as text)', 'ts', 'contained_at') }},
+        {{ invalid_if('cast(resolved_at as text)', 'ts', 'resolved_at') }},
+        {{ invalid_if('cast(early_warning_submitted_at as text)', 'ts', 'early_warning_submitted_at') }},
+        {{ invalid_if('cast(notification_submitted_at as text)', 'ts', 'notification_submitted_at') }},
+        {{ invalid_if('cast(final_report_submitted_at as text)', 'ts', 'final_report_submitted_at') }},
+        {{ invalid_if('cast(progress_report_submitted_at as text)', 'ts', 'progress_report_submitted_at') }},
+        {{ invalid_if('cast(updated_at as text)', 'ts', 'updated_at') }},
+        {{ invalid_if('cast(estimated_direct_loss_eur as text)', 'num', 'estimated_direct_loss_eur') }},
+        {{ invalid_if('cast(affected_users as text)', 'num', 'affected_users') }},
+        {{ invalid_if('cast(outage_minutes as text)', 'num', 'outage_minutes') }},
+        {{ invalid_if('cast(limited_availability_minutes as text)', 'num', 'limited_availability_minutes') }},
+        {{ invalid_if('cast(cross_border as text)', 'bool', 'cross_border') }},
+        {{ invalid_if('cast(cia_compromised as text)', 'bool', 'cia_compromised') }},
+        {{ invalid_if('cast(is_planned_maintenance as text)', 'bool', 'is_planned_maintenance') }},
+        case when lower(trim(cast(suspected_malicious as text))) not in ('yes', 'no', 'unknown', '')
+                then 'suspected_malicious'
+        end
     ) as invalid_fields,
     {{ parse_utc('_sdc_batched_at') }} as loaded_at
 from latest

@@ -18,7 +18,7 @@ select
         else cast(cast(representation as text) as jsonb)
     end as representation,
     case
-        when details_json is null or trim(cast(details_json as text)) = '' then '{}'::jsonb
+        when details_json is null or trim(cast(details_json as text)) = '' then cast('{}' as jsonb)
         else cast(cast(details_json as text) as jsonb)
     end as details,
     {{ keycloak_admin_event_row_hash() }} as row_hash,

@@ -12,7 +12,7 @@ select
     cast(ip_address as text) as ip_address,
     cast(error as text) as error,
     case
-        when details_json is null or trim(cast(details_json as text)) = '' then '{}'::jsonb
+        when details_json is null or trim(cast(details_json as text)) = '' then cast('{}' as jsonb)
         else cast(cast(details_json as text) as jsonb)
     end as details,
     {{ keycloak_event_row_hash() }} as row_hash,
