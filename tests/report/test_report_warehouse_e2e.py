@@ -1,25 +1,34 @@
 """End to end: the pack rendered from the warehouse in which the demo job has run, checked
-against the marts themselves (queried here directly, not through the report's own reader)."""
+against sources independent of the report: the simulator's ground truth (what was planted),
+the Annex seed file, and the marts queried here directly (not through the report's reader)."""
 
 from __future__ import annotations
 
+import csv
 import ipaddress
 import re
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 import pypdf
 import pytest
+import yaml
 from psycopg.rows import dict_row
 from report_browser import visit
 from report_html import PackHtml
 
+from pipeline.settings import ROOT
 from report.cli import main
 from report.manifest import verify
 from report.pack import HTML_NAME, PDF_NAME, pack_folder_name
-from report.period import parse_period
+from report.period import Period, parse_period
 
 pytestmark = pytest.mark.integration
+
+ANNEX_SEED = ROOT / "transform" / "seeds" / "nis2_annex_requirements.csv"
 
 SECTION_TITLES = (
     "1. Management summary",
@@ -55,37 +64,51 @@ def marts(warehouse_dsn) -> Warehouse:
     return Warehouse(warehouse_dsn)
 
 
-@pytest.fixture(scope="module")
-def late_incident(marts) -> dict:
-    found = marts.rows(
-        "select d.incident_id, d.submitted_at, d.due_at, r.aware_at from {s}.mart_nis2_reporting_"
-        "deadlines d join {s}.mart_nis2_incident_register r using (incident_id) "
-        "where d.stage = 'notification' and d.status = 'breached' and d.submitted_at > d.due_at "
-        "and r.is_significant order by r.aware_at"
-    )
-    assert found, "the simulated organisation has a significant incident notified late"
+def scenario(ground_truth: dict, scenario_id: str) -> dict:
+    found = [s for s in ground_truth["scenarios"] if s["id"] == scenario_id]
+    assert found, f"the ground truth of the test run plants the scenario {scenario_id}"
     return found[0]
 
 
+def month_of(moment: str) -> Period:
+    return parse_period(f"{datetime.fromisoformat(moment):%Y-%m}")
+
+
 @pytest.fixture(scope="module")
-def pack(warehouse_dsn, late_incident, tmp_path_factory):
-    period = parse_period(f"{late_incident['aware_at']:%Y-%m}")
-    out = tmp_path_factory.mktemp("warehouse-pack")
-    code = main(
-        [
-            "render",
-            "--period",
-            period.label,
-            "--out",
-            str(out),
-            "--entity",
-            "Simulated Org",
-            "--dsn",
-            warehouse_dsn,
-        ]
-    )
-    assert code == 0
-    folder = out / pack_folder_name(period, internal_names=False)
+def demo_key() -> Iterator[str]:
+    """The pseudonym key the demo environment gives dbt (meltano.yml), as NIS2_PSEUDONYM_KEY."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    demo = next(e for e in project["environments"] if e["name"] == project["default_environment"])
+    utilities = demo["config"]["plugins"]["utilities"]
+    dbt = next(u for u in utilities if u["name"] == "dbt-postgres")
+    key = re.search(r"nis2\.pseudonym_key=(\S+)", dbt["config"]["pg_options"])[1]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NIS2_PSEUDONYM_KEY", key)
+        yield key
+
+
+@pytest.fixture(scope="module")
+def ground_truth(pipeline_run) -> dict:
+    return pipeline_run.ground_truth
+
+
+@pytest.fixture(scope="module")
+def late_incident(ground_truth) -> dict:
+    """The significant incident the simulator notified late: from what was planted, not from
+    what the marts concluded."""
+    return scenario(ground_truth, "significant_incident_late_notification")["identifiers"]
+
+
+def render(dsn: str, period: Period, out: Path, *extra: str) -> Path:
+    args = ["render", "--period", period.label, "--out", str(out), "--entity", "Simulated Org"]
+    assert main([*args, "--dsn", dsn, *extra]) == 0
+    return out / pack_folder_name(period, internal_names="--internal-names" in extra)
+
+
+@pytest.fixture(scope="module")
+def pack(warehouse_dsn, late_incident, demo_key, tmp_path_factory):
+    period = month_of(late_incident["aware_at"])
+    folder = render(warehouse_dsn, period, tmp_path_factory.mktemp("warehouse-pack"))
     html = (folder / HTML_NAME).read_text(encoding="utf-8")
     parsed = PackHtml()
     parsed.feed(html)
@@ -132,7 +155,7 @@ def test_summary_figures_equal_the_mart_values(pack, marts):
     assert metrics["significant_incidents"] == str(significant)
 
 
-def test_every_annex_requirement_appears(pack, marts):
+def test_every_annex_requirement_appears(pack):
     listed = {
         value
         for table, cells in pack["parsed"].table_cells.items()
@@ -140,12 +163,44 @@ def test_every_annex_requirement_appears(pack, marts):
         for column, value in cells
         if column == "ref_id"
     }
-    expected = {
-        r["ref_id"]
-        for r in marts.rows("select distinct ref_id from {s}.mart_nis2_control_evidence_matrix")
+    with ANNEX_SEED.open(encoding="utf-8") as handle:
+        expected = {row["ref_id"] for row in csv.DictReader(handle)}
+    assert len(expected) > 40
+    assert expected - listed == set()
+
+
+def test_pack_rows_carry_the_pseudonyms_of_their_mart_rows(pack, marts):
+    shown = pack["parsed"].rows["table-auth-detections"]
+    in_mart = {
+        (row["detection_type"], row["principal_key"] or "", row["src_ip_key"] or "")
+        for row in marts.rows("select * from {s}.mart_nis2_auth_failure_detections")
     }
-    assert expected
-    assert expected <= listed
+    in_pack = {
+        (row["detection_type"], row.get("principal_key", ""), row.get("src_ip_key", ""))
+        for row in shown
+        if row
+    }
+    assert in_pack
+    assert in_pack <= in_mart
+
+
+def test_the_internal_version_names_the_planted_attacker(
+    warehouse_dsn, ground_truth, demo_key, tmp_path
+):
+    planted = scenario(ground_truth, "brute_force")
+    identifiers = planted["identifiers"]
+    period = month_of(planted["window"]["start"])
+    folder = render(warehouse_dsn, period, tmp_path, "--internal-names", "--no-pdf")
+    parsed = PackHtml()
+    parsed.feed((folder / HTML_NAME).read_text(encoding="utf-8"))
+    named = {
+        (row.get("principal_key"), row.get("src_ip_key"))
+        for row in parsed.rows["table-auth-detections"]
+        if row.get("detection_type") == "user_bruteforce"
+    }
+    assert (identifiers["user_email"], identifiers["src_ip"]) in named
+    public = render(warehouse_dsn, period, tmp_path, "--no-pdf")
+    assert identifiers["user_email"] not in (public / HTML_NAME).read_text(encoding="utf-8")
 
 
 def test_chromium_loads_the_pack_offline_and_takes_a_screenshot(pack, tmp_path):
