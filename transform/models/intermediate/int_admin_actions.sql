@@ -1,7 +1,9 @@
 -- Administrative actions (Annex 3.2.3(e), 11.3, 11.4): every Keycloak admin event, and every
 -- Didit API/Console write to an administrative path or by a Console member with an admin role.
+-- the admin path patterns as one regular expression: one match per write, not one per pattern
 with admin_paths as (
-    select path_pattern from {{ ref('admin_paths') }}
+    select string_agg('(' || path_pattern || ')', '|') as pattern
+    from {{ ref('admin_paths') }}
     where source_system = 'didit'
 ),
 
@@ -44,10 +46,7 @@ didit as (
         l.actor_type = 'USER' as via_admin_system
     from {{ ref('stg_didit__audit_logs') }} as l
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-        and exists (
-            select 1 from admin_paths as p
-            where l.request_path ~ p.path_pattern
-        )
+        and l.request_path ~ (select p.pattern from admin_paths as p)
 )
 
 select * from keycloak

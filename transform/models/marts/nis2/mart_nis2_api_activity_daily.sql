@@ -3,8 +3,10 @@
 -- to each user or API key: their requests that day against the median of the same weekday in
 -- the trailing weeks, above a noise floor (internal policy). A bulk download by one account
 -- stands out even when the organisation's total traffic barely moves.
+-- the admin path patterns as one regular expression: one match per write, not one per pattern
 with admin_paths as (
-    select path_pattern from {{ ref('admin_paths') }}
+    select string_agg('(' || path_pattern || ')', '|') as pattern
+    from {{ ref('admin_paths') }}
     where source_system = 'didit'
 ),
 
@@ -17,10 +19,8 @@ requests as (
         l.status_code,
         lower(coalesce(l.actor, l.api_key_name, l.request_email, 'anonymous')) as principal,
         l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE') as is_write,
-        exists(
-            select 1 from admin_paths as p
-            where l.request_path ~ p.path_pattern
-        ) as is_admin_path
+        l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
+        and l.request_path ~ (select p.pattern from admin_paths as p) as is_admin_path
     from {{ ref('stg_didit__audit_logs') }} as l
 ),
 
