@@ -168,6 +168,8 @@ def render_pack(
 
     out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / pack_folder_name(period, internal_names)
+    for leftover in out_root.glob(f".{target.name}.*"):  # a render killed before its cleanup
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_root))
     try:
         (staging / HTML_NAME).write_text(html, encoding="utf-8")

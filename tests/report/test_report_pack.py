@@ -223,6 +223,18 @@ def test_rerendering_replaces_the_pack_and_leaves_no_temporary_folder(tmp_path, 
     assert [p.name for p in tmp_path.iterdir()] == [first.folder.name]
 
 
+def test_a_half_pack_left_by_a_killed_render_is_removed_by_the_next(tmp_path, october):
+    half = tmp_path / ".nis2-evidence-pack_2026-10.k1ll3d"
+    half.mkdir()
+    (half / HTML_NAME).write_text("<html>half")
+    other = tmp_path / ".nis2-evidence-pack_2026-11.busy"  # another period's render: kept
+    other.mkdir()
+    result = render_pack(
+        InMemorySource(sample_tables()), october, "Example Org", tmp_path, pdf=False
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([result.folder.name, other.name])
+
+
 def test_a_failure_while_writing_leaves_the_previous_pack_intact(tmp_path, october, monkeypatch):
     source = InMemorySource(sample_tables())
     good = render_pack(source, october, "Example Org", tmp_path, pdf=False)
