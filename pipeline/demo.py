@@ -151,6 +151,7 @@ def run_demo(options: DemoOptions) -> int:
                 "DIDIT_SIM_PORT": str(port),
                 "NIS2_KEYCLOAK_READER_PASSWORD": KEYCLOAK_READER_PASSWORD,
                 "NIS2_REPORT_PERIOD": report_period(options.end),
+                "NIS2_AS_OF": options.end.astimezone(UTC).isoformat(),
                 **organisation_ids(paths),
             },
         )
