@@ -315,6 +315,22 @@ def read_alert_lines(root: Path):
             yield from (line for line in fh if line.strip())
 
 
+def write_cumulative(root: Path, target: Path) -> int:
+    """Every alert so far in one JSON-lines file, oldest first; returns the line count.
+
+    tap-jsonl 0.3.1 reads each of N matching files once per file (N x N reads) and never skips
+    an unchanged one, so the pipeline points it at this single file instead of the archive.
+    """
+    tmp = target.with_suffix(".tmp")
+    count = 0
+    with tmp.open("wb") as out:
+        for line in read_alert_lines(root):
+            out.write(line if line.endswith(b"\n") else line + b"\n")
+            count += 1
+    tmp.replace(target)  # readers never see half a file
+    return count
+
+
 def _write_days(root: Path, lines: list[tuple[int, bytes]]) -> None:
     """One file per UTC day; unchanged files are not rewritten (their mtime is the tap's
     bookmark); files of days that no longer exist are removed."""

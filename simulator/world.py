@@ -20,7 +20,12 @@ from simulator.ground_truth import build_ground_truth
 from simulator.incidents_gen import define_incidents, write_register
 from simulator.organisation import build_organisation
 from simulator.schedule import Schedule, build_schedule, period_days
-from simulator.wazuh_gen import generate_wazuh, last_and_first_around_gap, read_alert_lines
+from simulator.wazuh_gen import (
+    generate_wazuh,
+    last_and_first_around_gap,
+    read_alert_lines,
+    write_cumulative,
+)
 
 DEFAULT_DAYS = 365
 DEFAULT_API_CALLS_PER_DAY = 60
@@ -105,10 +110,10 @@ def generate_world(
     users = {u.id: u.username for u in kg.build_users(org, sched)}
     admins = [(u.username, u.ip) for u in kg.build_users(org, sched) if "security-admin" in u.roles]
     alerts_path = out_dir / "wazuh" / "alerts"
-    (out_dir / "wazuh" / "alerts.json").unlink(missing_ok=True)  # the layout before daily files
     counts["wazuh.alerts"] = generate_wazuh(
         alerts_path, seed, sched, days_list, end, kc_rows, users, admins, kg.SPRAY_USERS
     )
+    write_cumulative(alerts_path, out_dir / "wazuh" / "alerts.json")
     facts["gap_last_before"], facts["gap_first_after"] = last_and_first_around_gap(
         alerts_path, sched
     )

@@ -27,8 +27,9 @@ DB = "sources"
 @pytest.fixture
 def sources(didit_world: Path, tmp_path: Path) -> dict[str, Path]:
     """A copy of the world's Wazuh files and register, so the test can damage and extend it."""
-    wazuh = tmp_path / "wazuh"
-    shutil.copytree(didit_world / "wazuh" / "alerts", wazuh)
+    wazuh = tmp_path / "wazuh" / "alerts.json"
+    wazuh.parent.mkdir()
+    shutil.copy(didit_world / "wazuh" / "alerts.json", wazuh)
     register = tmp_path / "incidents" / "incident_register.csv"
     register.parent.mkdir()
     shutil.copy(didit_world / "incidents" / "incident_register.csv", register)
@@ -61,7 +62,7 @@ def env(
         tmp_path,
         extra={
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TAP_WAZUH_PATH": str(sources["wazuh"] / "*" / "*" / "*.json"),
+            "TAP_WAZUH_PATH": str(sources["wazuh"]),
             "NIS2_CHECKS_INCIDENT_REGISTER_GLOB": register_glob,
             "TAP_INCIDENTS_FILES": json.dumps(files),
         },
@@ -97,40 +98,34 @@ def _now(env: dict[str, str]) -> str:
         return conn.execute("select now()::text").fetchone()[0]
 
 
-def _lines(files: list[Path]) -> int:
-    return sum(len(f.read_bytes().splitlines()) for f in files)
-
-
 def test_malformed_wazuh_line_is_named_and_valid_alerts_load(
     env: dict[str, str], sources: dict[str, Path]
 ) -> None:
-    files = sorted(sources["wazuh"].rglob("*.json"))
-    damaged = files[len(files) // 2]
-    lines = damaged.read_bytes().splitlines()
+    alerts = sources["wazuh"]
+    lines = alerts.read_bytes().splitlines()
     lines.insert(3, b'{"id": "broken", "rule": {"level": ')
-    damaged.write_bytes(b"\n".join(lines) + b"\n")
+    alerts.write_bytes(b"\n".join(lines) + b"\n")
 
     output = _run(env, "tap-wazuh", "target-postgres")
 
-    assert f"{damaged}:4" in output
-    assert _count(env, "tap_wazuh.wazuh_alerts") == _lines(files) - 1
+    assert f"{alerts}:4" in output
+    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines) - 1
 
 
-def test_second_wazuh_run_adds_the_new_day_without_duplicates(
+def test_second_wazuh_run_adds_new_alerts_without_duplicates(
     env: dict[str, str], sources: dict[str, Path]
 ) -> None:
-    """tap-jsonl 0.3.1 reads its per-file bookmark under the wrong state key, so it re-reads
-    closed files on every run (README, "Wazuh"); the upsert on the alert id keeps that harmless.
-    """
-    files = sorted(sources["wazuh"].rglob("*.json"))
-    newest = files[-1]
-    newest.rename(newest.with_suffix(".held"))  # "tomorrow's" file, not yet written
+    """tap-jsonl 0.3.1 never skips an unchanged file (README, "Wazuh"): the second run reads
+    the whole file again, and the upsert on the alert id keeps that free of duplicates."""
+    alerts = sources["wazuh"]
+    lines = alerts.read_bytes().splitlines()
+    alerts.write_bytes(b"\n".join(lines[:-100]) + b"\n")  # the last alerts are not written yet
     _run(env, "tap-wazuh", "target-postgres")
-    assert _count(env, "tap_wazuh.wazuh_alerts") == _lines(files[:-1])
+    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines) - 100
 
-    newest.with_suffix(".held").rename(newest)
+    alerts.write_bytes(b"\n".join(lines) + b"\n")
     _run(env, "tap-wazuh", "target-postgres")
-    assert _count(env, "tap_wazuh.wazuh_alerts") == _lines(files)
+    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines)
 
 
 def test_bad_register_row_is_named_and_every_row_still_loads(
