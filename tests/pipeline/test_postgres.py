@@ -39,9 +39,12 @@ def test_port_taken_by_another_server_is_refused(
     test_postgres: EmbeddedPostgres, tmp_path: Path
 ) -> None:
     stranger = EmbeddedPostgres(tmp_path / "pg", test_postgres.port)
-    with pytest.raises(PostgresError, match="taken by another program"):
-        stranger.start()
-    assert not stranger.is_initialised()
+    try:
+        with pytest.raises(PostgresError, match="taken by another program"):
+            stranger.start()
+        assert not stranger.is_initialised()
+    finally:
+        stranger.stop()  # never leave a second server behind if the check ever fails
 
 
 def test_stop_when_stopped_is_harmless(tmp_path: Path) -> None:
