@@ -161,10 +161,10 @@ def running_simulator(world: Path, faults: dict | None = None) -> Iterator[str]:
         server.stop()
 
 
-def simulator_ids(world: Path, query: str) -> list[str]:
+def simulator_ids(world: Path, query: str, params: tuple = ()) -> list[str]:
     """Ids straight from the simulator's store: the source of truth for what Didit holds."""
     with sqlite3.connect(world / "didit" / "didit.sqlite") as db:
-        return [row[0] for row in db.execute(query)]
+        return [row[0] for row in db.execute(query, params)]
 
 
 def tap_run_env(

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from pipeline.settings import ROOT
-from tests.conftest import PipelineRun
+from tests.conftest import SECOND_END, PipelineRun, simulator_ids
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +39,8 @@ def _raw_table(source_stream: str) -> str | None:
     source, stream = source_stream.split(".", 1)
     if source == "wazuh":
         return "tap_wazuh.wazuh_alerts"
-    if stream.startswith("sessions_") or stream == "billing_balance":
-        return None  # a per-kind subtotal, and a snapshot per run: checked separately
+    if stream.startswith("sessions_") or stream in {"billing_balance", "webhook_deliveries"}:
+        return None  # a subtotal, a snapshot per run, a 30-day window: checked separately
     return f"tap_{source}.{stream}"
 
 
@@ -69,6 +69,26 @@ def test_sessions_of_both_kinds_and_one_balance_snapshot_per_run(
         "business": counts["didit.sessions_business"],
     }
     assert snapshots == 2
+
+
+def test_webhook_deliveries_outlive_didits_30_day_window(pipeline_run: PipelineRun) -> None:
+    """Didit shows delivery records for ~30 days; the warehouse keeps every one it has seen."""
+    window_start = f"{SECOND_END - timedelta(days=30):%Y-%m-%dT%H:%M:%S.%fZ}"  # store's format
+    store = pipeline_run.var_dir / "org"
+    query = "select uuid from deliveries where created_at >= ?"
+    visible = set(simulator_ids(store, query, (window_start,)))
+    generated = set(simulator_ids(store, "select uuid from deliveries"))
+    with psycopg.connect(pipeline_run.conninfo) as conn:
+        rows = conn.execute(
+            "select uuid, created_at::timestamptz < %s::timestamptz "
+            "from tap_didit.webhook_deliveries",
+            (window_start,),
+        ).fetchall()
+    loaded = {uuid for uuid, _ in rows}
+    retained = {uuid for uuid, older in rows if older}
+    assert visible <= loaded, "every delivery Didit still shows is in the warehouse"
+    assert loaded <= generated, "nothing loaded that Didit never had"
+    assert retained, "a day later, older deliveries live on only in the warehouse"
 
 
 def test_second_run_extracts_only_new_data(pipeline_run: PipelineRun) -> None:
