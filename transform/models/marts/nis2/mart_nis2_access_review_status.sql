@@ -90,7 +90,8 @@ rows as (
 )
 
 select
-    access_review_id,
+    -- the account's id is pseudonymised too: this mart is read by management
+    {{ pseudonymise('user_id') }} || ':' || entitlement as access_review_id,
     {{ pseudonymise('principal') }} as principal_key,
     entitlement,
     is_privileged,
