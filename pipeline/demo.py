@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -20,6 +20,7 @@ import psycopg
 from pipeline import meltano, warehouse
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from pipeline.settings import Paths, PgSettings, SettingsError, simulator_port
+from report.period import last_full_month
 
 KEYCLOAK_READER = "keycloak_reader"
 # Demo-only password of the read-only role on the Keycloak stand-in (not a secret anywhere else).
@@ -100,12 +101,6 @@ def generate_org(paths: Paths, options: DemoOptions) -> Path:
     return paths.org
 
 
-def report_period(end: datetime) -> str:
-    """The last full calendar month (UTC) before the simulated 'now': what management signs."""
-    first_of_month = end.astimezone(UTC).date().replace(day=1)
-    return f"{first_of_month - timedelta(days=1):%Y-%m}"
-
-
 def organisation_ids(paths: Paths) -> dict[str, str]:
     """Org and application ids of the simulated organisation, for the tap's Console routes."""
     meta = json.loads((paths.org / "didit" / "organisation.json").read_text())
@@ -150,7 +145,7 @@ def run_demo(options: DemoOptions) -> int:
             extra={
                 "DIDIT_SIM_PORT": str(port),
                 "NIS2_KEYCLOAK_READER_PASSWORD": KEYCLOAK_READER_PASSWORD,
-                "NIS2_REPORT_PERIOD": report_period(options.end),
+                "NIS2_REPORT_PERIOD": last_full_month(options.end),
                 "NIS2_AS_OF": options.end.astimezone(UTC).isoformat(),
                 **organisation_ids(paths),
             },

@@ -10,19 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from report.manifest import verify
-from report.period import PeriodError
+from report.period import PeriodError, last_full_month
 
 ENTITY_ENV = "NIS2_ENTITY_NAME"
 PERIOD_ENV = "NIS2_REPORT_PERIOD"
-
-
-def _last_full_month() -> str:
-    first_of_this_month = datetime.now(UTC).date().replace(day=1)
-    return f"{first_of_this_month - timedelta(days=1):%Y-%m}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,7 +73,7 @@ def _render(args: argparse.Namespace) -> int:
 
     try:
         result = render_from_warehouse(
-            period=args.period or _last_full_month(),
+            period=args.period or last_full_month(datetime.now(UTC)),
             conninfo=args.dsn,
             schema=args.schema,
             entity=args.entity,

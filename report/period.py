@@ -97,6 +97,12 @@ def as_utc(moment: datetime | date) -> datetime:
     return moment.astimezone(UTC)
 
 
+def last_full_month(at: datetime) -> str:
+    """`YYYY-MM` of the last full calendar month (UTC) before `at`: what management signs."""
+    first_of_month = as_utc(at).date().replace(day=1)
+    return f"{first_of_month - timedelta(days=1):%Y-%m}"
+
+
 def parse_period(text: str) -> Period:
     """Parse `YYYY-MM` (a calendar month) or `YYYY-MM-DD..YYYY-MM-DD` (inclusive days)."""
     text = text.strip()

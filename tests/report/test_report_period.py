@@ -2,7 +2,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from report.period import PeriodError, parse_period, to_moment
+from report.period import PeriodError, last_full_month, parse_period, to_moment
 
 
 def test_month_is_half_open_in_utc():
@@ -45,3 +45,10 @@ def test_mart_values_become_utc_moments():
     assert to_moment(date(2026, 10, 3)) == datetime(2026, 10, 3, tzinfo=UTC)
     assert to_moment("not a date") is None
     assert to_moment(None) is None
+
+
+def test_last_full_month_is_taken_in_utc():
+    # 00:30 on 1 November in UTC+2 is still 31 October in UTC: the last full month is September.
+    assert last_full_month(datetime.fromisoformat("2026-11-01T00:30:00+02:00")) == "2026-09"
+    assert last_full_month(datetime(2026, 11, 1, 0, 30, tzinfo=UTC)) == "2026-10"
+    assert last_full_month(datetime(2026, 1, 15, tzinfo=UTC)) == "2025-12"
