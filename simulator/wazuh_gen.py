@@ -1,5 +1,7 @@
-"""Wazuh alerts for the organisation's hosts: JSON lines in daily files laid out as Wazuh's
-own rotation does (``alerts/YYYY/Mon/ossec-alerts-DD.json``, docs/contracts.md).
+"""Wazuh alerts for the organisation's hosts, laid out as a manager writes them: the live
+``alerts/alerts.json`` holds the current day and is rotated at midnight into
+``alerts/YYYY/Mon/ossec-alerts-DD.json`` (docs/contracts.md). Archives stay plain JSON lines
+(a real manager gzips them unless told not to; README, "Wazuh").
 
 Stock Wazuh rules where they exist (PAM, sshd, web, agent status); Keycloak rules use the
 custom range 100200-100299 as a real deployment would, since Wazuh ships no Keycloak ruleset.
@@ -8,7 +10,7 @@ custom range 100200-100299 as a real deployment would, since Wazuh ships no Keyc
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -291,6 +293,7 @@ def _outage_and_gap(alerts: Alerts, rng: random.Random, sched: Schedule) -> None
     )
 
 
+LIVE_FILE = "alerts.json"  # the manager's current day, beside the YYYY/ archive folders
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -300,7 +303,7 @@ def daily_file(root: Path, day: date) -> Path:
 
 
 def alert_files(root: Path) -> list[Path]:
-    """The daily files under ``root`` in date order."""
+    """The daily archives under ``root`` in date order (not the live ``alerts.json``)."""
 
     def day_of(p: Path) -> tuple[int, int, int]:
         return int(p.parent.parent.name), _MONTHS.index(p.parent.name), int(p.stem[-2:])
@@ -309,45 +312,71 @@ def alert_files(root: Path) -> list[Path]:
 
 
 def read_alert_lines(root: Path):
-    """Every alert line under ``root``, oldest file first."""
-    for path in alert_files(root):
+    """Every alert line under ``root``: the archives oldest first, then the live file."""
+    live = root / LIVE_FILE
+    for path in [*alert_files(root), *([live] if live.exists() else [])]:
         with path.open("rb") as fh:
             yield from (line for line in fh if line.strip())
 
 
-def write_cumulative(root: Path, target: Path) -> int:
-    """Every alert so far in one JSON-lines file, oldest first; returns the line count.
+def _day_of_first_alert(content: bytes) -> date | None:
+    first = content.split(b"\n", 1)[0]
+    if not first.strip():
+        return None
+    return date.fromisoformat(orjson.loads(first)["timestamp"][:10])
 
-    tap-jsonl 0.3.1 reads each of N matching files once per file (N x N reads) and never skips
-    an unchanged one, so the pipeline points it at this single file instead of the archive.
+
+def _replace(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)  # readers never see half a file
+
+
+def _append_or_replace(path: Path, content: bytes) -> None:
+    """Grow the file in place when it holds a prefix of ``content`` (as Wazuh appends)."""
+    old = path.read_bytes() if path.exists() else None
+    if old is not None and content.startswith(old):
+        if len(content) > len(old):
+            with path.open("ab") as fh:
+                fh.write(content[len(old) :])
+        return
+    _replace(path, content)
+
+
+def _rotate_live(root: Path, by_day: dict[date, bytes], today: date) -> None:
+    """Wazuh's midnight rotation: the live file, completed, is renamed to its day's archive."""
+    live = root / LIVE_FILE
+    if not live.exists():
+        return
+    day = _day_of_first_alert(live.read_bytes())
+    archive = daily_file(root, day) if day else None
+    if day is None or day == today or archive.exists() or day not in by_day:
+        return
+    _append_or_replace(live, by_day[day])
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    live.replace(archive)  # a rename keeps the inode, as on a real manager
+
+
+def _write_days(root: Path, lines: list[tuple[int, bytes]], today: date) -> None:
+    """Completed days in daily archives, ``today`` in the live file (docs/contracts.md).
+
+    An unchanged archive is never rewritten; the live file only grows until it is rotated,
+    so a reader can resume where it stopped. Archives of days that no longer exist go.
     """
-    tmp = target.with_suffix(".tmp")
-    count = 0
-    with tmp.open("wb") as out:
-        for line in read_alert_lines(root):
-            out.write(line if line.endswith(b"\n") else line + b"\n")
-            count += 1
-    tmp.replace(target)  # readers never see half a file
-    return count
-
-
-def _write_days(root: Path, lines: list[tuple[int, bytes]]) -> None:
-    """One file per UTC day; unchanged files are not rewritten (their mtime is the tap's
-    bookmark); files of days that no longer exist are removed."""
-    by_day: dict[date, list[bytes]] = {}
+    grouped: dict[date, list[bytes]] = {}
     for ms, line in lines:
-        by_day.setdefault((EPOCH + timedelta(milliseconds=ms)).date(), []).append(line)
-    wanted = {daily_file(root, d): b"".join(x + b"\n" for x in day) for d, day in by_day.items()}
+        grouped.setdefault((EPOCH + timedelta(milliseconds=ms)).date(), []).append(line)
+    by_day = {d: b"".join(x + b"\n" for x in day) for d, day in grouped.items()}
+    _rotate_live(root, by_day, today)
+    wanted = {daily_file(root, d): content for d, content in by_day.items() if d != today}
     for path in alert_files(root):
         if path not in wanted:
             path.unlink()
     for path, content in wanted.items():
-        if path.exists() and path.read_bytes() == content:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)  # readers never see half a file
+        if not (path.exists() and path.read_bytes() == content):
+            _replace(path, content)
+    _append_or_replace(root / LIVE_FILE, by_day.get(today, b""))
 
 
 def generate_wazuh(
@@ -370,7 +399,7 @@ def generate_wazuh(
     _keycloak_alerts(alerts, kc, kc_users, sched, spray_users)
     _outage_and_gap(alerts, slot_rng(seed, "scenario", "wazuh"), sched)
     lines = alerts.finish(to_epoch_ms(end))
-    _write_days(root, lines)
+    _write_days(root, lines, end.astimezone(UTC).date())
     return len(lines)
 
 

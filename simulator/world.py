@@ -1,6 +1,7 @@
 """One command builds the whole simulated organisation: every source plus ground truth.
 
-Layout (docs/contracts.md): ``didit/`` (simulator data), ``wazuh/alerts/YYYY/Mon/*.json``,
+Layout (docs/contracts.md): ``didit/`` (simulator data), ``wazuh/alerts/alerts.json`` (live)
+and ``wazuh/alerts/YYYY/Mon/*.json`` (archives),
 ``incidents/incident_register.csv``, ``keycloak/`` (DDL + rows), ``ground_truth.json``.
 """
 
@@ -24,7 +25,6 @@ from simulator.wazuh_gen import (
     generate_wazuh,
     last_and_first_around_gap,
     read_alert_lines,
-    write_cumulative,
 )
 
 DEFAULT_DAYS = 365
@@ -113,7 +113,8 @@ def generate_world(
     counts["wazuh.alerts"] = generate_wazuh(
         alerts_path, seed, sched, days_list, end, kc_rows, users, admins, kg.SPRAY_USERS
     )
-    write_cumulative(alerts_path, out_dir / "wazuh" / "alerts.json")
+    # Before the live file moved under alerts/ (Wazuh's layout), a cumulative copy lived here.
+    (out_dir / "wazuh" / "alerts.json").unlink(missing_ok=True)
     facts["gap_last_before"], facts["gap_first_after"] = last_and_first_around_gap(
         alerts_path, sched
     )

@@ -90,3 +90,27 @@ def test_every_environment_lists_plugins_under_known_types() -> None:
         for kind, entries in plugins.items():
             assert kind in PROJECT["plugins"], f"{environment['name']}: {kind}"
             assert entries, f"{environment['name']}: empty {kind} list breaks Meltano"
+
+
+def _plugin_config(environment: str | None, kind: str, name: str) -> dict:
+    if environment is None:
+        return next(p for p in PROJECT["plugins"][kind] if p["name"] == name)["config"]
+    env = next(e for e in PROJECT["environments"] if e["name"] == environment)
+    return next(p for p in env["config"]["plugins"][kind] if p["name"] == name)["config"]
+
+
+@pytest.mark.parametrize("environment", [None, "demo"])
+def test_tap_wazuh_reads_exactly_the_spool_wazuh_spool_fills(environment: str | None) -> None:
+    tap = _plugin_config(environment, "extractors", "tap-wazuh")
+    spool = _plugin_config(environment, "utilities", "wazuh-spool")
+    assert tap["path"] == f"{spool['state_dir']}/spool/*.json"
+
+
+def test_wazuh_loads_sit_between_spool_prepare_and_commit_without_tap_state() -> None:
+    tap = next(p for p in PROJECT["plugins"]["extractors"] if p["name"] == "tap-wazuh")
+    assert "state" not in tap["capabilities"], "state partitions make tap-jsonl read N x N"
+    for job in PROJECT["jobs"]:
+        tasks = job["tasks"]
+        load = tasks.index("tap-wazuh target-postgres")
+        assert tasks[load - 1] == "wazuh-spool:prepare", job["name"]
+        assert tasks[load + 1] == "wazuh-spool:commit", job["name"]

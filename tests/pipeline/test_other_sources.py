@@ -1,7 +1,7 @@
 """The off-the-shelf taps for Wazuh and the incident register, really run through Meltano.
 
 Bad input is named (file and line) while every valid row still lands, and a second run reads
-only what changed: Wazuh's closed daily files are not read again, an unchanged register is not.
+only what changed: only Wazuh's new alert lines (through the spool), an unchanged register not.
 """
 
 from __future__ import annotations
@@ -24,12 +24,18 @@ pytestmark = pytest.mark.integration
 DB = "sources"
 
 
+WAZUH_JOB = ("wazuh-spool:prepare", "tap-wazuh", "target-postgres", "wazuh-spool:commit")
+PERSONAL = "jane.doe@example.org"
+
+
 @pytest.fixture
 def sources(didit_world: Path, tmp_path: Path) -> dict[str, Path]:
-    """A copy of the world's Wazuh files and register, so the test can damage and extend it."""
-    wazuh = tmp_path / "wazuh" / "alerts.json"
-    wazuh.parent.mkdir()
-    shutil.copy(didit_world / "wazuh" / "alerts.json", wazuh)
+    """A copy of the world's Wazuh files and register, so the test can damage and extend it.
+
+    The Wazuh folder sits where the demo environment's wazuh-spool looks (NIS2_VAR_DIR/org).
+    """
+    shutil.copytree(didit_world / "wazuh", tmp_path / "org" / "wazuh")
+    wazuh = tmp_path / "org" / "wazuh" / "alerts" / "alerts.json"
     register = tmp_path / "incidents" / "incident_register.csv"
     register.parent.mkdir()
     shutil.copy(didit_world / "incidents" / "incident_register.csv", register)
@@ -62,7 +68,6 @@ def env(
         tmp_path,
         extra={
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TAP_WAZUH_PATH": str(sources["wazuh"]),
             "NIS2_CHECKS_INCIDENT_REGISTER_GLOB": register_glob,
             "TAP_INCIDENTS_FILES": json.dumps(files),
         },
@@ -98,34 +103,49 @@ def _now(env: dict[str, str]) -> str:
         return conn.execute("select now()::text").fetchone()[0]
 
 
+def _all_alert_lines(live: Path) -> int:
+    return sum(len(p.read_bytes().splitlines()) for p in live.parent.rglob("*.json"))
+
+
 def test_malformed_wazuh_line_is_named_and_valid_alerts_load(
     env: dict[str, str], sources: dict[str, Path]
 ) -> None:
-    alerts = sources["wazuh"]
-    lines = alerts.read_bytes().splitlines()
-    lines.insert(3, b'{"id": "broken", "rule": {"level": ')
-    alerts.write_bytes(b"\n".join(lines) + b"\n")
+    live = sources["wazuh"]
+    lines = live.read_bytes().splitlines()
+    lines.insert(3, f'{{"id": "broken", "data": {{"srcuser": "{PERSONAL}", '.encode())
+    live.write_bytes(b"\n".join(lines) + b"\n")
 
-    output = _run(env, "tap-wazuh", "target-postgres")
+    output = _run(env, *WAZUH_JOB)
 
-    assert f"{alerts}:4" in output
-    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines) - 1
+    assert f"{live}:4: not valid JSON" in output
+    assert PERSONAL not in output
+    assert _count(env, "tap_wazuh.wazuh_alerts") == _all_alert_lines(live) - 1
 
 
-def test_second_wazuh_run_adds_new_alerts_without_duplicates(
+def test_wazuh_reruns_read_only_new_lines_and_a_load_never_committed_loses_nothing(
     env: dict[str, str], sources: dict[str, Path]
 ) -> None:
-    """tap-jsonl 0.3.1 never skips an unchanged file (README, "Wazuh"): the second run reads
-    the whole file again, and the upsert on the alert id keeps that free of duplicates."""
-    alerts = sources["wazuh"]
-    lines = alerts.read_bytes().splitlines()
-    alerts.write_bytes(b"\n".join(lines[:-100]) + b"\n")  # the last alerts are not written yet
-    _run(env, "tap-wazuh", "target-postgres")
-    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines) - 100
-
-    alerts.write_bytes(b"\n".join(lines) + b"\n")
-    _run(env, "tap-wazuh", "target-postgres")
-    assert _count(env, "tap_wazuh.wazuh_alerts") == len(lines)
+    live = sources["wazuh"]
+    lines = live.read_bytes().splitlines(keepends=True)
+    assert len(lines) > 20, "the world's live file holds half a day of alerts"
+    live.write_bytes(b"".join(lines[:-20]))
+    total = _all_alert_lines(live) + 20
+    # A job that dies after the load, before wazuh-spool:commit.
+    _run(env, *WAZUH_JOB[:-1])
+    with live.open("ab") as handle:
+        handle.write(b"".join(lines[-20:-10]))
+    _run(env, *WAZUH_JOB)  # re-spools the uncommitted batch plus the 10 new lines
+    assert _count(env, "tap_wazuh.wazuh_alerts") == total - 10
+    with live.open("ab") as handle:
+        handle.write(b"".join(lines[-10:]))
+    before_third = _now(env)
+    _run(env, *WAZUH_JOB)
+    assert _count(env, "tap_wazuh.wazuh_alerts", since=before_third) == 10, "only new lines"
+    assert _count(env, "tap_wazuh.wazuh_alerts") == total
+    conninfo = f"host=127.0.0.1 port={env['NIS2_PG_PORT']} user=postgres dbname={DB}"
+    with psycopg.connect(conninfo) as conn:
+        distinct = conn.execute("select count(distinct id) from tap_wazuh.wazuh_alerts")
+        assert distinct.fetchone()[0] == total
 
 
 def test_bad_register_row_is_named_and_every_row_still_loads(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import CALLS_PER_DAY, DAYS, END
 
-from simulator.wazuh_gen import _MONTHS, alert_files, read_alert_lines
+from simulator.wazuh_gen import LIVE_FILE, alert_files, daily_file, read_alert_lines
 from simulator.world import generate_world
 
 FILES = (
@@ -83,16 +83,18 @@ def _lines(path: Path) -> set[bytes]:
 
 
 def _alerts(root: Path) -> dict[str, bytes]:
-    """Each daily alert file's bytes by its path under wazuh/alerts."""
+    """Each alert file's bytes (daily archives and the live file) by its path under
+    wazuh/alerts."""
     base = root / "wazuh" / "alerts"
-    return {str(p.relative_to(base)): p.read_bytes() for p in alert_files(base)}
+    files = [*alert_files(base), base / LIVE_FILE]
+    return {str(p.relative_to(base)): p.read_bytes() for p in files}
 
 
 def test_a_later_end_keeps_every_immutable_record_and_adds_new_ones(world: Path, later: Path):
     before, after = _alerts(world), _alerts(later)
     assert len(after) > len(before)
     changed = [name for name in before if after[name] != before[name]]
-    assert changed == [max(before, key=lambda n: (n[:4], _MONTHS.index(n[5:8]), n))]
+    assert changed == [LIVE_FILE], "archives never change; the live file moved to a new day"
     assert set(b"".join(before.values()).splitlines()) < set(b"".join(after.values()).splitlines())
     for name in (
         "keycloak/event_entity.jsonl",
@@ -106,17 +108,33 @@ def test_a_later_end_keeps_every_immutable_record_and_adds_new_ones(world: Path,
         assert set(first[table]) < set(second[table]), table
 
 
-def test_unchanged_daily_alert_files_are_not_rewritten(world: Path, tmp_path: Path):
+def test_the_live_file_grows_in_place_and_rotates_like_wazuh(world: Path, tmp_path: Path):
+    """Archives are never rewritten; the live file (the day of `end`) only grows, and at
+    midnight it is completed and renamed to its day's archive, as a manager does."""
     out = tmp_path / "org"
+    root = out / "wazuh" / "alerts"
     generate_world(out, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END)
-    files = alert_files(out / "wazuh" / "alerts")
-    for path in files:
+    archives, live = alert_files(root), root / LIVE_FILE
+    assert daily_file(root, END.date()) not in archives, "the day of `end` is still live"
+    for path in archives:
         os.utime(path, (1, 1))
+    before, inode = live.read_bytes(), live.stat().st_ino
+    generate_world(
+        out, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END + timedelta(minutes=50)
+    )
+    grown = live.read_bytes()
+    assert live.stat().st_ino == inode, "appended in place"
+    assert grown.startswith(before)
+    assert len(grown) > len(before)
     generate_world(
         out, seed=7, days=DAYS, api_calls_per_day=CALLS_PER_DAY, end=END + timedelta(days=1)
     )
-    touched = [p for p in files if p.stat().st_mtime != 1]
-    assert touched == [files[-1]]  # only the day `end` cut short gained alerts
+    assert [p for p in archives if p.stat().st_mtime != 1] == []
+    rotated = daily_file(root, END.date())
+    assert rotated.stat().st_ino == inode, "renamed, not copied"
+    assert rotated.read_bytes().startswith(grown)
+    assert live.stat().st_ino != inode
+    assert live.read_bytes().startswith(b'{"timestamp":"2026-11-01T')
 
 
 def test_a_later_end_keeps_sessions_and_lets_their_status_move_on(world: Path, later: Path):
