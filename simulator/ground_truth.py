@@ -8,7 +8,9 @@ by ``end`` (its last consequence has happened), so the manifest never promises t
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from simulator import didit_scenarios as ds
 from simulator import keycloak_gen as kg
@@ -42,6 +44,10 @@ ACCESS = "mart_nis2_access_review_status"
 PRIVILEGED = "mart_nis2_privileged_activity"
 ANOMALIES = "mart_nis2_access_anomalies"
 API_DAILY = "mart_nis2_api_activity_daily"
+MFA = "mart_nis2_mfa_coverage"
+SIEM = "mart_nis2_siem_alert_handling"
+# The simulated organisation's documented exceptions are the demo rows of the dbt seed.
+EXCEPTIONS_SEED = Path(__file__).resolve().parents[1] / "transform/seeds/policy_exceptions.csv"
 
 
 def _iso(ts: datetime) -> str:
@@ -85,6 +91,53 @@ def _role_revocations(org: Organisation, s: Schedule, end: datetime) -> list[dic
     ]
 
 
+def exception_cover(scope_value: str) -> list[tuple[datetime, datetime]]:
+    """Approval-to-expiry intervals of the register's exceptions for one scope (seed rows)."""
+    if not EXCEPTIONS_SEED.exists():
+        return []
+    with EXCEPTIONS_SEED.open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["scope_value"] == scope_value]
+    return sorted(
+        (
+            datetime.fromisoformat(r["approved_at"].replace("Z", "+00:00")),
+            datetime.fromisoformat(r["expires_at"].replace("Z", "+00:00")),
+        )
+        for r in rows
+    )
+
+
+def _covered(cover: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    """True when the intervals cover [start, end] without a hole."""
+    reach = start
+    for lo, hi in cover:
+        if lo > reach:
+            return False
+        reach = max(reach, hi)
+        if reach >= end:
+            return True
+    return False
+
+
+def _mfa_expectations(s: Schedule, end: datetime) -> list[dict]:
+    """The planted privileged gap, and the service account exempted by the register."""
+    expect = [_exp(MFA, {"principal_class": "privileged", "target_status": "below_target"})]
+    cover = exception_cover(kg.SERVICE_ACCOUNT)
+    if any(lo < end and hi > s.period_start for lo, hi in cover):
+        expect.append(
+            _exp(
+                MFA,
+                {
+                    "principal_class": "service",
+                    "application": kg.SERVICE_CLIENT,
+                    "target_status": "all_excepted",
+                },
+            )
+        )
+    if _covered(cover, s.period_start, end):
+        expect.append(_forbid(MFA, {"principal_class": "service", "target_status": "below_target"}))
+    return expect
+
+
 def build_ground_truth(
     seed: int,
     org: Organisation,
@@ -124,6 +177,14 @@ def build_ground_truth(
             [
                 _exp(AUTH, {"detection_type": "user_bruteforce"}),
                 *_incident_exp(inc["brute_force"], False),
+                _exp(
+                    SIEM,
+                    {
+                        "rule_id": "100211",
+                        "disposition": "escalated",
+                        "escalated_incident_id": inc["brute_force"].incident_id,
+                    },
+                ),
             ],
             inc["brute_force"].resolved,
         ),
@@ -214,6 +275,8 @@ def build_ground_truth(
             [
                 _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": True}),
                 _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": False}, 1),
+                # no incident was opened: the grant alarm (rule 100220) was never triaged
+                _exp(SIEM, {"rule_id": "100220", "disposition": "untriaged"}),
             ],
             s.unapproved_grant + timedelta(minutes=1),
         ),
@@ -350,6 +413,27 @@ def build_ground_truth(
                 ],
             ],
             q or inc["recurring_3"].resolved,
+        ),
+        (
+            "privileged_login_without_mfa",
+            "mfa_gap",
+            f"The Owner ({kg.MFA_MISSING_ADMIN}) has no second factor in Keycloak yet signs in "
+            "every weekday; the other administrators use security keys. Staff use OTP, "
+            f"{kg.LATE_ENROLLER} only from mid-period. The HR sync's service account "
+            f"({kg.SERVICE_ACCOUNT}) signs in nightly with client credentials under a documented "
+            "exception (transform/seeds/policy_exceptions.csv), counted but not a finding "
+            "while the exception is valid.",
+            Window(s.period_start, end),
+            ["keycloak.credential", "keycloak.event_entity", "keycloak.user_role_mapping"],
+            {
+                "user_email": kg.MFA_MISSING_ADMIN,
+                "keycloak_user_id": user[kg.MFA_MISSING_ADMIN].id,
+                "late_enroller_keycloak_user_id": by_name[kg.LATE_ENROLLER].id,
+                "service_account": kg.SERVICE_ACCOUNT,
+                "service_client": kg.SERVICE_CLIENT,
+            },
+            _mfa_expectations(s, end),
+            s.period_start + timedelta(days=7),
         ),
         (
             "planned_maintenance",

@@ -1,9 +1,10 @@
 """Load the generated Keycloak tables into PostgreSQL (the pipeline's `keycloak` database).
 
 Idempotent: creates Keycloak's tables if missing, appends events not yet present, and makes
-the state tables (users, attributes, roles, role mappings) equal to the files: changed rows
-are updated and rows no longer in the files are deleted, as Keycloak itself deletes a
-revoked role mapping. Re-running after a later `generate` changes only what changed.
+the state tables (users, attributes, roles, role mappings, credentials) equal to the files:
+changed rows are updated and rows no longer in the files are deleted, as Keycloak itself
+deletes a revoked role mapping or a removed second factor. Re-running after a later
+`generate` changes only what changed.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KEYS = {
     "user_attribute": ("id",),
     "keycloak_role": ("id",),
     "user_role_mapping": ("role_id", "user_id"),
+    "credential": ("id",),
 }
 # Events are immutable and only ever appended; every other table is a full snapshot.
 EVENT_TABLES = ("event_entity", "admin_event_entity")

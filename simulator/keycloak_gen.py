@@ -26,6 +26,7 @@ TABLES = (
     "user_attribute",
     "keycloak_role",
     "user_role_mapping",
+    "credential",
 )
 CLIENTS = ("backoffice-portal", "account-console")
 ADMIN_CLIENT = "security-admin-console"
@@ -37,6 +38,15 @@ MIN_MS, HOUR_MS, DAY_MS = 60_000, 3_600_000, 86_400_000
 PROPER_LEAVER = "willem.dekker"
 APPROVED_GRANT_FRACS = (0.12, 0.38, 0.66, 0.84)  # of the planned period, 10:00 UTC
 REVOKED_GRANT = 0  # which approved grant was temporary
+# MFA coverage (M10): second factors as Keycloak stores them in `credential`.
+SERVICE_CLIENT = "hr-sync"  # the HR system pushes leaver dates with client credentials
+SERVICE_ACCOUNT = f"service-account-{SERVICE_CLIENT}"  # Keycloak's name for its account
+MFA_MISSING_ADMIN = "ana.ruiz@example.org"  # privileged, password only: the planted finding
+LATE_ENROLLER = "julia.meyer"  # enrols OTP mid-period: her earlier log-ins had no second factor
+NO_SECOND_FACTOR = ("oskar.wolf", "tara.murphy")  # standard staff still on password only
+LATE_ENROLMENT_FRAC = 0.5
+# Stands in for hashes and OTP seeds in secret_data: must never reach the warehouse or a log.
+SECRET_MARKER = "SIMULATED-CREDENTIAL-SECRET"  # noqa: S105 - a marker, not a secret
 
 
 @dataclass(frozen=True)
@@ -87,9 +97,19 @@ class KeycloakRows:
     tables: dict[str, list[dict]] = field(default_factory=lambda: {t: [] for t in TABLES})
 
     def event(
-        self, rng, realm, ts_ms, etype, user: KcUser | None, ip, client, error=None, username=None
+        self,
+        rng,
+        realm,
+        ts_ms,
+        etype,
+        user: KcUser | None,
+        ip,
+        client,
+        error=None,
+        username=None,
+        details: dict | None = None,
     ) -> None:
-        details = {
+        details = details or {
             "auth_method": "openid-connect",
             "auth_type": "code",
             "redirect_uri": f"https://{client}.example.org/*",
@@ -162,9 +182,70 @@ def build_users(org: Organisation, sched: Schedule) -> list[KcUser]:
     return out
 
 
+def second_factor(user: KcUser) -> str | None:
+    """The second factor an account enrols: webauthn for administrators, otp for staff."""
+    if user.email == MFA_MISSING_ADMIN or user.username in NO_SECOND_FACTOR:
+        return None
+    return "webauthn" if "security-admin" in user.roles else "otp"
+
+
+def enrolment_ms(sched: Schedule, user: KcUser) -> int:
+    """When the account's second factor was enrolled (the late enroller: mid-period)."""
+    if user.username == LATE_ENROLLER:
+        return (
+            to_epoch_ms(sched.period_start)
+            + int(LATE_ENROLMENT_FRAC * sched.days) * DAY_MS
+            + 9 * HOUR_MS
+        )
+    return user.created_ms + 2 * DAY_MS
+
+
+def service_account(org: Organisation, sched: Schedule) -> KcUser:
+    """The HR integration's service account (client credentials: it cannot use a second factor)."""
+    rng = slot_rng(org.seed, "keycloak", SERVICE_ACCOUNT)
+    return KcUser(
+        new_uuid(rng),
+        SERVICE_ACCOUNT,
+        "",
+        "",
+        "",
+        "198.51.100.90",
+        [],
+        to_epoch_ms(sched.period_start) - 200 * DAY_MS,
+    )
+
+
+def _credential_rows(org: Organisation, sched: Schedule, users: list[KcUser]) -> list[dict]:
+    """A password for every person, plus the enrolled second factor (no secret is real)."""
+    rng = slot_rng(org.seed, "keycloak", "credentials")
+    rows = []
+    for u in users:
+        factors = [("password", u.created_ms, None)]
+        kind = second_factor(u)
+        if kind:
+            label = "Security key" if kind == "webauthn" else "Authenticator app"
+            factors.append((kind, enrolment_ms(sched, u), label))
+        for n, (kind, at_ms, label) in enumerate(factors):
+            rows.append(
+                {
+                    "id": new_uuid(rng),
+                    "salt": None,
+                    "type": kind,
+                    "user_id": u.id,
+                    "created_date": at_ms,
+                    "user_label": label,
+                    "secret_data": orjson.dumps({"value": f"{SECRET_MARKER}-{kind}"}).decode(),
+                    "credential_data": orjson.dumps({"algorithm": "simulated"}).decode(),
+                    "priority": 10 * (n + 1),
+                }
+            )
+    return rows
+
+
 def _static_tables(
     kc: KeycloakRows,
     org: Organisation,
+    sched: Schedule,
     users: list[KcUser],
     changes: list[RoleChange],
     leaver_disabled: bool,
@@ -226,6 +307,24 @@ def _static_tables(
                 roles.remove(c.role)
         for r in roles:
             kc.tables["user_role_mapping"].append({"role_id": org.role_ids[r], "user_id": u.id})
+    sa = service_account(org, sched)
+    kc.tables["user_entity"].append(
+        {
+            "id": sa.id,
+            "email": None,
+            "email_constraint": sa.id,
+            "email_verified": False,
+            "enabled": True,
+            "federation_link": None,
+            "first_name": None,
+            "last_name": None,
+            "realm_id": realm,
+            "username": sa.username,
+            "created_timestamp": sa.created_ms,
+            "service_account_client_link": new_uuid(slot_rng(org.seed, "keycloak", SERVICE_CLIENT)),
+            "not_before": 0,
+        }
+    )
 
 
 def _admin_event(
@@ -303,6 +402,19 @@ def _day_events(
                 u.ip,
                 client,
             )
+
+
+def _service_logins(kc: KeycloakRows, org: Organisation, sched: Schedule, d: date) -> None:
+    """The HR sync signs in with client credentials every night (Keycloak: CLIENT_LOGIN)."""
+    rng = slot_rng(org.seed, d.isoformat(), "keycloak_service")
+    sa = service_account(org, sched)
+    t = to_epoch_ms(day_start(d)) + 2 * HOUR_MS + rng.randrange(0, 20 * MIN_MS)
+    details = {
+        "grant_type": "client_credentials",
+        "client_auth_method": "client-secret",
+        "username": sa.username,
+    }
+    kc.event(rng, org.realm_id, t, "CLIENT_LOGIN", sa, sa.ip, SERVICE_CLIENT, details=details)
 
 
 def _brute_force(kc: KeycloakRows, rng, org: Organisation, sched: Schedule, users) -> None:
@@ -446,6 +558,7 @@ def generate_keycloak(
     kc = KeycloakRows()
     for d in days:
         _day_events(kc, slot_rng(org.seed, d.isoformat(), "keycloak"), org, d, users)
+        _service_logins(kc, org, sched, d)
     _brute_force(kc, slot_rng(org.seed, "scenario", "kc_brute_force"), org, sched, users)
     _spray(kc, slot_rng(org.seed, "scenario", "kc_spray"), org, sched, users)
     changes = _admin_history(kc, org, sched, users)
@@ -455,7 +568,10 @@ def generate_keycloak(
     ]
     leaver = next(u for u in users if u.username == PROPER_LEAVER)
     disabled = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS <= end_ms
-    _static_tables(kc, org, users, [c for c in changes if c.at_ms <= end_ms], disabled)
+    _static_tables(kc, org, sched, users, [c for c in changes if c.at_ms <= end_ms], disabled)
+    kc.tables["credential"] = [
+        c for c in _credential_rows(org, sched, users) if c["created_date"] <= end_ms
+    ]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "schema.sql").write_text(
         (Path(__file__).parent / "keycloak_schema.sql").read_text(encoding="utf-8"),

@@ -75,3 +75,18 @@ CREATE TABLE IF NOT EXISTS public.user_role_mapping (
     user_id character varying(36) NOT NULL,
     CONSTRAINT constraint_c PRIMARY KEY (role_id, user_id)
 );
+-- Credentials (password, otp, webauthn, ...): the pipeline reads only id, type, user_id,
+-- created_date and user_label (meltano.yml); salt, secret_data and credential_data stay here.
+CREATE TABLE IF NOT EXISTS public.credential (
+    id character varying(36) NOT NULL,
+    salt bytea,
+    type character varying(255),
+    user_id character varying(36),
+    created_date bigint,
+    user_label character varying(255),
+    secret_data text,
+    credential_data text,
+    priority integer,
+    CONSTRAINT constraint_f PRIMARY KEY (id)
+);
+CREATE INDEX IF NOT EXISTS idx_user_credential ON public.credential (user_id);

@@ -17,7 +17,7 @@ from conftest import CALLS_PER_DAY, DAYS, END
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from pipeline.settings import ROOT
 from simulator.keycloak_db import load_keycloak
-from simulator.keycloak_gen import TABLES
+from simulator.keycloak_gen import SECRET_MARKER, TABLES
 from simulator.world import generate_world
 
 FIRST_PORT = int(os.environ.get("SIM_TEST_PG_PORT", "55440"))  # demo 55432, pipeline 55460
@@ -165,3 +165,48 @@ def test_a_revoked_role_mapping_is_deleted_by_the_next_load(
 def test_a_missing_folder_is_a_clear_error(conninfo, tmp_path):
     with pytest.raises(FileNotFoundError, match="didit-simulator generate"):
         load_keycloak(conninfo, tmp_path / "nowhere")
+
+
+def _credential_types(conninfo: str, user_id: str) -> set[str]:
+    with psycopg.connect(conninfo) as conn:
+        rows = conn.execute("SELECT type FROM public.credential WHERE user_id = %s", (user_id,))
+        return {t for (t,) in rows}
+
+
+def test_credentials_use_keycloaks_columns_and_a_late_enrolment_appears_when_made(
+    conninfo, world, ground_truth, before_revocation
+):
+    """M10 evidence: a second factor exists only from its enrolment; secrets stay in the
+    columns the pipeline never selects."""
+    (mfa,) = [s for s in ground_truth["scenarios"] if s["id"] == "privileged_login_without_mfa"]
+    late = mfa["identifiers"]["late_enroller_keycloak_user_id"]
+    owner = mfa["identifiers"]["keycloak_user_id"]
+    load_keycloak(conninfo, before_revocation / "keycloak")
+    assert _credential_types(conninfo, late) == {"password"}
+    load_keycloak(conninfo, world / "keycloak")
+    assert _credential_types(conninfo, late) == {"password", "otp"}
+    assert _credential_types(conninfo, owner) == {"password"}
+    with psycopg.connect(conninfo) as conn:
+        cols = [
+            c
+            for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'credential' ORDER BY ordinal_position"
+            )
+        ]
+        secrets = conn.execute(
+            "SELECT count(*) FROM public.credential WHERE secret_data LIKE %s",
+            (f"%{SECRET_MARKER}%",),
+        ).fetchone()[0]
+    assert cols == [
+        "id",
+        "salt",
+        "type",
+        "user_id",
+        "created_date",
+        "user_label",
+        "secret_data",
+        "credential_data",
+        "priority",
+    ]
+    assert secrets == _db_rows(conninfo, "credential") > 0

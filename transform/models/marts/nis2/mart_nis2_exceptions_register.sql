@@ -1,0 +1,55 @@
+-- M16. The exceptions register (IR 2024/2690 Art. 2(2) second subparagraph: reasoning for
+-- "where appropriate / applicable / feasible" documented; Annex 2.2.1 log of policy exceptions;
+-- 6.6.2 documented non-patching), with expiry judged at the as_of instant so a lapsed exception
+-- never keeps exempting anything. User scopes are pseudonymised like every person in a mart.
+with exceptions as (
+    select * from {{ ref('policy_exceptions') }}
+),
+
+params as (
+    select
+        {{ as_of() }} as as_of_ts,
+        make_interval(days => cast((
+            select value from {{ ref('governance_policy') }}
+            where policy_code = 'EXCEPTION_EXPIRY_WARNING_DAYS'
+        ) as integer)) as warning_window
+),
+
+judged as (
+    select
+        e.*,
+        p.as_of_ts,
+        e.expires_at <= p.as_of_ts as expired,
+        e.expires_at > p.as_of_ts
+        and e.expires_at <= p.as_of_ts + p.warning_window as expiring_within_30_days,
+        e.approved_at > p.as_of_ts as not_yet_approved
+    from exceptions as e
+    cross join params as p
+)
+
+select
+    exception_id,
+    annex_ref,
+    scope_type,
+    case
+        when scope_type = 'user' then {{ pseudonymise('scope_value') }}
+        else scope_value
+    end as scope_value,
+    reason,
+    compensating_controls,
+    approved_by,
+    approved_at,
+    expires_at,
+    nullif(linked_metric, '') as linked_metric,
+    expired,
+    expiring_within_30_days,
+    floor(extract(epoch from (expires_at - as_of_ts)) / 86400) as days_to_expiry,
+    case
+        when not_yet_approved then 'not_yet_approved'
+        when expired then 'expired'
+        when expiring_within_30_days then 'expiring'
+        else 'valid'
+    end as status,
+    not expired and not not_yet_approved as is_valid,
+    source_citation
+from judged
