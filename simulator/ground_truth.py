@@ -65,7 +65,14 @@ def _forbid(mart: str, match: dict) -> dict:
 
 def _incident_exp(inc: Incident, significant: bool) -> list[dict]:
     return [
-        _exp(INCIDENTS, {"incident_id": inc.incident_id, "root_cause_key": inc.root_cause_key}),
+        _exp(
+            INCIDENTS,
+            {
+                "incident_id": inc.incident_id,
+                "root_cause_key": inc.root_cause_key,
+                "root_cause": inc.root_cause,
+            },
+        ),
         _exp(SIGNIFICANCE, {"incident_id": inc.incident_id, "is_significant": significant}),
     ]
 
@@ -365,7 +372,12 @@ def build_ground_truth(
                 *_incident_exp(misuse, True),
                 _exp(
                     DEADLINES,
-                    {"incident_id": misuse.incident_id, "stage": "early_warning", "status": "met"},
+                    {
+                        "incident_id": misuse.incident_id,
+                        "stage": "early_warning",
+                        "status": "met",
+                        "submission_ref": misuse.stages["early_warning"][1],
+                    },
                 ),
                 _exp(
                     DEADLINES,
@@ -373,11 +385,17 @@ def build_ground_truth(
                         "incident_id": misuse.incident_id,
                         "stage": "notification",
                         "status": "breached",
+                        "submission_ref": misuse.stages["notification"][1],
                     },
                 ),
                 _exp(
                     DEADLINES,
-                    {"incident_id": misuse.incident_id, "stage": "final", "status": "met"},
+                    {
+                        "incident_id": misuse.incident_id,
+                        "stage": "final",
+                        "status": "met",
+                        "submission_ref": misuse.stages["final_report"][1],
+                    },
                 ),
             ],
             final_at,

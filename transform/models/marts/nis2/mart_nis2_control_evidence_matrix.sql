@@ -1,7 +1,10 @@
 -- Each Annex requirement per month with an honest status (Annex 2.2.2 compliance reporting,
 -- 7.2 what is measured): pass / fail from a metric computed on event data, no_data when the
--- metric had nothing to judge, manual_required when no automated evidence exists. Every
--- requirement appears every month; no_data is never counted as pass.
+-- metric had nothing to judge, manual_required when no automated evidence exists, and
+-- not_applicable_documented when, lacking evidence, an entity-wide non-applicability decision
+-- of the exceptions register (M16; IR Art. 2(2) second subparagraph) was valid at the month's
+-- end (as_of for the running month). Every requirement appears every month; no_data is never
+-- counted as pass, and an exception never hides evidence that was measured.
 with requirements as (
     select * from {{ ref('nis2_annex_requirements') }}
 ),
@@ -34,6 +37,23 @@ gap_months as (
 
 current_month as (
     select cast(date_trunc('month', {{ as_of() }}) as date) as month
+),
+
+-- exceptions valid at each month's reference instant (month end, or as_of while running)
+month_exceptions as (
+    select
+        m.month,
+        r.ref_id,
+        string_agg(e.exception_id, ';' order by e.exception_id) as exception_ids,
+        bool_or(e.scope_type = 'entity') as not_applicable
+    from months as m
+    cross join {{ ref('nis2_annex_requirements') }} as r
+    inner join {{ ref('mart_nis2_exceptions_register') }} as e
+        on
+            (r.ref_id = e.annex_ref or r.ref_id like e.annex_ref || '.%')
+            and e.approved_at <= least(m.month + interval '1 month', {{ as_of() }})
+            and e.expires_at > least(m.month + interval '1 month', {{ as_of() }})
+    group by m.month, r.ref_id
 ),
 
 metrics as (
@@ -95,14 +115,14 @@ metrics as (
     group by 2
     union all
     select
-        'alarm_thresholds_evaluated',
-        cast(date_trunc('month', day) as date),
-        count(*) filter (where spike_flag),
-        null,
+        'siem_alerts_triaged_within_sla',
+        cast(date_trunc('month', first_seen_at) as date),
+        count(*) filter (where sla_breached),
+        0,
         count(*),
-        true,
-        cast(max(day) as timestamptz)
-    from {{ ref('mart_nis2_api_activity_daily') }}
+        null,
+        max(coalesce(triaged_at, first_seen_at))
+    from {{ ref('mart_nis2_siem_alert_handling') }}
     group by 2
     union all
     select
@@ -156,14 +176,25 @@ metrics as (
     union all
     select
         'privileged_logins_without_mfa',
-        cast(date_trunc('month', event_ts) as date),
-        count(*) filter (where mfa_used = false),
+        cast(date_trunc('month', day) as date),
+        sum(privileged_logins_without_mfa),
         0,
-        count(*) filter (where mfa_used is not null),
+        sum(logins),
         null,
-        max(event_ts)
-    from {{ ref('mart_nis2_privileged_activity') }}
-    where event_class = 'admin_login'
+        max(cast(day as timestamptz))
+    from {{ ref('mart_nis2_mfa_coverage') }}
+    where principal_class = 'privileged'
+    group by 2
+    union all
+    select
+        'mfa_coverage',
+        cast(date_trunc('month', day) as date),
+        round(100.0 * sum(logins_with_mfa) / nullif(sum(logins_in_scope), 0), 1),
+        null,
+        sum(logins_in_scope),
+        count(*) filter (where target_status = 'below_target') = 0,
+        max(cast(day as timestamptz))
+    from {{ ref('mart_nis2_mfa_coverage') }}
     group by 2
     union all
     -- current-state access metrics judge the current month only
@@ -233,6 +264,13 @@ select
     x.target,
     coalesce(x.evidence_rows, 0) as evidence_rows,
     case
+        when
+            e.not_applicable
+            and (
+                nullif(r.metric_code, '') is null
+                or x.metric_code is null or x.evidence_rows = 0 or x.metric_value is null
+            )
+            then 'not_applicable_documented'
         when nullif(r.metric_code, '') is null then 'manual_required'
         when r.metric_code = 'management_report_signed_off' and coalesce(x.evidence_rows, 0) = 0
             then 'manual_required'
@@ -240,7 +278,9 @@ select
         when coalesce(x.passed, x.metric_value <= x.target) then 'pass'
         else 'fail'
     end as status,
-    x.last_evidence_at
+    x.last_evidence_at,
+    e.exception_ids
 from requirements as r
 cross join months as m
 left join metrics as x on r.metric_code = x.metric_code and m.month = x.month
+left join month_exceptions as e on r.ref_id = e.ref_id and m.month = e.month

@@ -41,6 +41,7 @@ select
     i.suspected_malicious,
     i.cross_border as cross_border_possible,
     i.root_cause_key,
+    i.root_cause,
     i.contained_at,
     i.resolved_at,
     i.handled_at,
@@ -63,6 +64,10 @@ select
     i.early_warning_submitted_at is not null or i.notification_submitted_at is not null
         as csirt_notified_flag,
     coalesce(i.notification_ref, i.early_warning_ref) as csirt_reference_id,
+    i.early_warning_ref,
+    i.notification_ref,
+    i.final_report_ref,
+    i.progress_report_ref,
     i.linked_alert_count,
     i.first_linked_alert_at,
     i.timeline,

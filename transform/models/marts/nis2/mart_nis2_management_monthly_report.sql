@@ -63,10 +63,56 @@ privileged as (
         cast(date_trunc('month', event_ts) as date) as month,
         count(*) filter (where event_class = 'assignment') as privileged_assignments,
         count(*) filter (where unapproved_assignment) as unapproved_assignments,
-        count(*) filter (where event_class = 'admin_action') as admin_actions,
-        count(*) filter (where event_class = 'admin_login' and mfa_used = false)
-            as privileged_logins_without_mfa
+        count(*) filter (where event_class = 'admin_action') as admin_actions
     from {{ ref('mart_nis2_privileged_activity') }}
+    group by 1
+),
+
+mfa as (
+    select
+        cast(date_trunc('month', day) as date) as month,
+        round(100.0 * sum(logins_with_mfa) / nullif(sum(logins_in_scope), 0), 1) as mfa_pct,
+        round(
+            100.0 * sum(logins_with_mfa) filter (where principal_class = 'privileged')
+            / nullif(sum(logins_in_scope) filter (where principal_class = 'privileged'), 0),
+            1
+        ) as mfa_pct_privileged,
+        sum(privileged_logins_without_mfa) as privileged_logins_without_mfa,
+        sum(exceptions_applied) as mfa_exceptions_applied
+    from {{ ref('mart_nis2_mfa_coverage') }}
+    group by 1
+),
+
+-- exceptions in force at the month's end (as_of while the month runs), and those among them
+-- that lapse within the warning window of governance_policy
+exceptions as (
+    select
+        m.month,
+        count(e.exception_id) as open_exceptions,
+        count(e.exception_id) filter (
+            where e.expires_at <= least(m.month + interval '1 month', {{ as_of() }})
+            + make_interval(days => cast((
+                select g.value from {{ ref('governance_policy') }} as g
+                where g.policy_code = 'EXCEPTION_EXPIRY_WARNING_DAYS'
+            ) as integer))
+        ) as exceptions_expiring_30d
+    from months as m
+    inner join {{ ref('mart_nis2_exceptions_register') }} as e
+        on
+            e.approved_at <= least(m.month + interval '1 month', {{ as_of() }})
+            and e.expires_at > least(m.month + interval '1 month', {{ as_of() }})
+    group by m.month
+),
+
+siem as (
+    select
+        cast(date_trunc('month', first_seen_at) as date) as month,
+        count(*) as siem_alerts_at_policy_level,
+        count(*) filter (where disposition = 'escalated') as siem_alerts_escalated,
+        count(*) filter (where disposition = 'untriaged') as siem_alerts_untriaged,
+        count(*) filter (where sla_breached) as siem_alerts_sla_breached,
+        percentile_cont(0.5) within group (order by ttt_min) as median_ttt_min
+    from {{ ref('mart_nis2_siem_alert_handling') }}
     group by 1
 ),
 
@@ -121,7 +167,8 @@ controls as (
         count(*) filter (where status = 'pass') as controls_pass,
         count(*) filter (where status = 'fail') as controls_fail,
         count(*) filter (where status = 'no_data') as controls_no_data,
-        count(*) filter (where status = 'manual_required') as controls_manual_required
+        count(*) filter (where status = 'manual_required') as controls_manual_required,
+        count(*) filter (where status = 'not_applicable_documented') as controls_not_applicable
     from {{ ref('mart_nis2_control_evidence_matrix') }}
     group by month
 ),
@@ -159,7 +206,17 @@ report as (
         coalesce(v.privileged_assignments, 0) as privileged_assignments,
         coalesce(v.unapproved_assignments, 0) as unapproved_assignments,
         coalesce(v.admin_actions, 0) as admin_actions,
-        coalesce(v.privileged_logins_without_mfa, 0) as privileged_logins_without_mfa,
+        coalesce(mf.privileged_logins_without_mfa, 0) as privileged_logins_without_mfa,
+        mf.mfa_pct,
+        mf.mfa_pct_privileged,
+        coalesce(mf.mfa_exceptions_applied, 0) as mfa_exceptions_applied,
+        coalesce(ex.open_exceptions, 0) as open_exceptions,
+        coalesce(ex.exceptions_expiring_30d, 0) as exceptions_expiring_30d,
+        coalesce(si.siem_alerts_at_policy_level, 0) as siem_alerts_at_policy_level,
+        coalesce(si.siem_alerts_escalated, 0) as siem_alerts_escalated,
+        coalesce(si.siem_alerts_untriaged, 0) as siem_alerts_untriaged,
+        coalesce(si.siem_alerts_sla_breached, 0) as siem_alerts_sla_breached,
+        round(cast(si.median_ttt_min as numeric), 1) as median_ttt_min,
         coalesce(n.access_anomalies, 0) as access_anomalies,
         an.leavers_with_access,
         an.dormant_accounts,
@@ -172,7 +229,8 @@ report as (
         c.controls_pass,
         c.controls_fail,
         c.controls_no_data,
-        c.controls_manual_required
+        c.controls_manual_required,
+        c.controls_not_applicable
     from months as m
     cross join profile as p
     left join incidents as i on m.month = i.month
@@ -181,6 +239,9 @@ report as (
     left join alerts as a on m.month = a.month
     left join detections as x on m.month = x.month
     left join privileged as v on m.month = v.month
+    left join mfa as mf on m.month = mf.month
+    left join exceptions as ex on m.month = ex.month
+    left join siem as si on m.month = si.month
     left join anomalies as n on m.month = n.month
     left join access_now as an on m.month = an.month
     left join logging as l on m.month = l.month

@@ -59,6 +59,7 @@ stages as (
         aware_at + early_warning_period as due_at,
         false as is_month_period,
         early_warning_submitted_at as submitted_at,
+        early_warning_ref as submission_ref,
         true as applies
     from progress_rule
     union all
@@ -74,6 +75,7 @@ stages as (
         aware_at + notification_period,
         false,
         notification_submitted_at,
+        notification_ref,
         true
     from progress_rule
     union all
@@ -97,6 +99,7 @@ stages as (
         end,
         true,
         final_report_submitted_at,
+        final_report_ref,
         true
     from progress_rule
     union all
@@ -112,6 +115,7 @@ stages as (
         final_due_original as due_at,
         true,
         progress_report_submitted_at,
+        progress_report_ref,
         progress_required
     from progress_rule
 ),
@@ -180,6 +184,7 @@ select
         else cast(first_working_day + 1 as timestamp) at time zone time_zone
     end as due_at_extended,
     submitted_at,
+    submission_ref,
     status,
     case when status in ('open_ok', 'open_at_risk') and due_at is not null
             then round(cast(extract(epoch from (due_at - as_of_ts)) / 3600 as numeric), 2)
