@@ -62,7 +62,8 @@ def pipeline_env(
 # Lines of Meltano's log worth showing while a long job runs; everything goes to the log file.
 _ECHO = re.compile(
     r"Running job with name|\[error|\[warning +\] meltano|Done\. PASS=|No files found|"
-    r"incident register:|Skipping invalid JSON|target-postgres +METRIC.*record_count"
+    r"incident register:|Skipping invalid JSON|target-postgres +METRIC.*record_count|"
+    r"wazuh-spool: (spooled|committed|.*line left out|.*held back)"
 )
 _JOB_NAME = re.compile(r"Running job with name '[^:']*:?([^']*)'")
 _LOADED = re.compile(r'"value":(\d+),"tags":\{"stream":"([^"]+)"')

@@ -103,6 +103,7 @@ def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> Pipeli
         ensure_database(admin_conninfo, db)
     (TEST_VAR / "meltano.db").unlink(missing_ok=True)
     shutil.rmtree(TEST_VAR / "org", ignore_errors=True)
+    shutil.rmtree(TEST_VAR / "wazuh-spool", ignore_errors=True)  # Wazuh's bookmark, as meltano.db
     env = {
         **os.environ,
         "NIS2_VAR_DIR": str(TEST_VAR),

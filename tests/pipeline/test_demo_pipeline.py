@@ -116,6 +116,27 @@ def test_second_run_extracts_only_new_data(pipeline_run: PipelineRun) -> None:
     assert oldest_event_ms >= pipeline_run.first_bookmarks["event_time"]
 
 
+def test_second_run_reads_only_the_new_wazuh_alerts(pipeline_run: PipelineRun) -> None:
+    """The day between the runs crosses midnight: the live file was rotated into its archive,
+    and the spool still handed tap-wazuh only the lines it had not loaded."""
+    new_alerts = (
+        pipeline_run.second_counts["tap_wazuh.wazuh_alerts"]
+        - pipeline_run.first_counts["tap_wazuh.wazuh_alerts"]
+    )
+    assert new_alerts > 0, "a day later there are new alerts"
+    written = _scalar(
+        pipeline_run.conninfo,
+        "select count(*) from tap_wazuh.wazuh_alerts where _sdc_batched_at >= %s",
+        pipeline_run.second_started,
+    )
+    assert written == new_alerts
+    assert "wazuh-spool: spooled" in pipeline_run.second_output
+    state = pipeline_run.var_dir / "wazuh-spool"
+    assert (state / "manifest.json").is_file(), "the second load was committed"
+    assert not (state / "manifest.pending.json").exists()
+    assert list((state / "spool").iterdir()) == []
+
+
 def test_no_duplicates_after_two_runs(pipeline_run: PipelineRun) -> None:
     keys = {
         "tap_didit.audit_logs": "uuid",
