@@ -54,3 +54,13 @@
         ), 'hex'), 24)
     end
 {%- endmacro %}
+
+{% macro ip_network(expr) -%}
+    {#- The network an address belongs to, /24 for IPv4 and /48 for IPv6 ('198.51.100.0/24'),
+        so a pseudonym of it groups neighbours without naming the host. A value that is not an
+        address gives null instead of stopping the build. -#}
+    case when pg_input_is_valid(cast({{ expr }} as text), 'inet') then cast(network(set_masklen(
+        cast(cast({{ expr }} as text) as inet),
+        case when family(cast(cast({{ expr }} as text) as inet)) = 4 then 24 else 48 end
+    )) as text) end
+{%- endmacro %}

@@ -3,7 +3,9 @@
     fields nullable). Latest version per key wins; the loader's soft deletes are kept as a flag.
     fields: list of [json_key, alias, kind] with kind in text, ts, int, num, bool, json. -#}
 {% macro stg_from_json(source_name, table_name, key, fields) %}
-{{ latest_version(source(source_name, table_name), "rec ->> '" ~ key ~ "'", as_json=true) }}
+{{ latest_version(
+    source(source_name, table_name), "rec ->> '" ~ key ~ "'", as_json=true, key_columns=[key]
+) }}
 
 select
 {%- for json_key, alias, kind in fields %}

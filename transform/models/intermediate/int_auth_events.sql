@@ -48,7 +48,7 @@ didit as (
         country_code,
         coalesce(application_name, 'didit') as application,
         case
-            when status_code = 429 and request_path ~ '/login/' then 'lockout'
+            when status_code = 429 and request_path like '%/login/%' then 'lockout'
             when status_code in (401, 403) then 'failure'
             else 'success'
         end as outcome,
@@ -56,7 +56,10 @@ didit as (
         case when status_code in (401, 403) then 'http_' || status_code end as error,
         cast(null as boolean) as mfa_used
     from {{ ref('stg_didit__audit_logs') }}
-    where status_code in (401, 403) or request_path ~ '/auth/v2/(programmatic/login|2fa)/'
+    -- LIKE, not a regular expression: this filter reads every audit-log entry
+    where status_code in (401, 403)
+        or request_path like '%/auth/v2/programmatic/login/%'
+        or request_path like '%/auth/v2/2fa/%'
 )
 
 select * from keycloak

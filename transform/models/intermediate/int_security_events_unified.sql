@@ -41,7 +41,7 @@
         {{ ip }} as src_ip
     from {{ ref(model) }}
     {% if is_incremental() %}
-        where loaded_at >= (
+        where loaded_at > (
                 select coalesce(max(t.loaded_at), '-infinity'::timestamptz) from {{ this }} as t
                 where t.source_model = '{{ model }}'
             )

@@ -117,7 +117,7 @@ select
     is_off_hours,
     is_holiday,
     {{ pseudonymise('ip_address') }} as ip_key,
-    {{ pseudonymise("set_masklen(cast(ip_address as inet), 24)") }} as ip_prefix_key,
+    {{ pseudonymise(ip_network('ip_address')) }} as ip_prefix_key,
     country_code as country,
     first_seen_ip_for_user,
     first_seen_country_for_user,

@@ -22,7 +22,7 @@ touched as (
         event_date
     from unified
     {% if is_incremental() %}
-        where loaded_at >= (select max(t.last_loaded_at) from {{ this }} as t)
+        where loaded_at > (select max(t.last_loaded_at) from {{ this }} as t)
     {% endif %}
 ),
 

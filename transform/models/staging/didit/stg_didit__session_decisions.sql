@@ -1,4 +1,7 @@
-{{ latest_version(source('didit', 'session_decisions'), "rec ->> 'session_id'", as_json=true) }}
+{{ latest_version(
+    source('didit', 'session_decisions'), "rec ->> 'session_id'", as_json=true,
+    key_columns=['session_id']
+) }}
 
 select
     rec ->> 'session_id' as session_id,

@@ -1,4 +1,6 @@
-{{ latest_version(source('didit', 'sessions'), "rec ->> 'session_id'", as_json=true) }}
+{{ latest_version(
+    source('didit', 'sessions'), "rec ->> 'session_id'", as_json=true, key_columns=['session_id']
+) }}
 
 select
     rec ->> 'session_id' as session_id,

@@ -1,4 +1,7 @@
-{{ latest_version(source('didit', 'users'), "rec ->> 'didit_internal_id'", as_json=true) }}
+{{ latest_version(
+    source('didit', 'users'), "rec ->> 'didit_internal_id'", as_json=true,
+    key_columns=['didit_internal_id']
+) }}
 
 select
     rec ->> 'didit_internal_id' as didit_internal_id,

@@ -1,5 +1,7 @@
 -- Keycloak's user_role_mapping has no id: the key is (user_id, role_id).
-{{ latest_version(source('keycloak', 'user_role_mapping'), 'user_id, role_id') }}
+{{ latest_version(
+    source('keycloak', 'user_role_mapping'), 'user_id, role_id', key_columns=['user_id', 'role_id']
+) }}
 
 select
     cast(user_id as text) || ':' || cast(role_id as text) as role_mapping_id,

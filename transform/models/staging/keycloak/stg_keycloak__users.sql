@@ -1,4 +1,4 @@
-{{ latest_version(source('keycloak', 'user_entity'), "rec ->> 'id'", as_json=true) }}
+{{ latest_version(source('keycloak', 'user_entity'), "rec ->> 'id'", as_json=true, key_columns=['id']) }}
 
 select
     rec ->> 'id' as user_id,

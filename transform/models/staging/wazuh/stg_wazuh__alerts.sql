@@ -1,7 +1,10 @@
 {{ event_fact_config('alert_id') }}
 -- Read as one jsonb record per row: tap-jsonl infers columns from the files it has seen, so a
 -- field (or, before the first alert, every field) may be missing and must become null.
-{{ latest_version(source('wazuh', 'wazuh_alerts'), "rec ->> 'id'", incremental=true, as_json=true) }}
+{{ latest_version(
+    source('wazuh', 'wazuh_alerts'), "rec ->> 'id'", incremental=true, as_json=true,
+    key_columns=['id']
+) }}
 
 select
     rec ->> 'id' as alert_id,
