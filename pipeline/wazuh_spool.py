@@ -154,7 +154,8 @@ def source_files(patterns: list[str]) -> list[Path]:
     if not found:
         raise SpoolError(
             f"no Wazuh alert file matches {', '.join(patterns)}: set the wazuh-spool `sources` "
-            f"setting ({SOURCES_ENV}) to the globs of alerts.json and its daily archives"
+            "setting to the globs of alerts.json and its daily archives (under Meltano: "
+            f"WAZUH_SPOOL_SOURCES; run alone: --source or {SOURCES_ENV})"
         )
     return sorted(found, key=_order)
 
@@ -272,15 +273,23 @@ def prepare(state: SpoolDir, patterns: list[str]) -> dict:
         files = source_files(patterns)
         entries: dict[str, dict] = {}
         reads: list[FileRead] = []
+        unreadable: list[str] = []
         tmp = state.spool / ".alerts.json.tmp"
         with tmp.open("wb") as out:
             for path in files:
-                entries[str(path)], read = _read_source(path, committed, out)
+                try:
+                    entries[str(path)], read = _read_source(path, committed, out)
+                except SpoolError as exc:  # the other files still load; this one is retried
+                    _say(f"ERROR {exc}; left out of this run, tried again next run")
+                    unreadable.append(str(path))
+                    if str(path) in committed["files"]:
+                        entries[str(path)] = committed["files"][str(path)]
+                    continue
                 if read:
                     reads.append(read)
             out.flush()
             os.fsync(out.fileno())
-        summary = _summary(reads, len(files))
+        summary = {**_summary(reads, len(files)), "unreadable": unreadable}
         if summary["alerts"]:
             tmp.replace(state.spool_file)
         else:
@@ -312,11 +321,13 @@ def _report(reads: list[FileRead], summary: dict, state: SpoolDir) -> None:
                 f"{read.path}:{read.held_back}: last line has no end-of-line yet "
                 "(still being written); held back for the next run"
             )
-    rejected = len(summary["rejected"])
+    rejected, unreadable = len(summary["rejected"]), len(summary["unreadable"])
+    unchanged = summary["files"] - summary["files_read"] - unreadable
     _say(
         f"spooled {summary['alerts']:,} new alerts from {summary['files_read']} of "
-        f"{summary['files']} files ({summary['files'] - summary['files_read']} unchanged"
-        f"{f'; {rejected} bad lines left out' if rejected else ''}) into {state.spool}"
+        f"{summary['files']} files ({unchanged} unchanged"
+        f"{f'; {rejected} bad lines left out' if rejected else ''}"
+        f"{f'; {unreadable} files unreadable' if unreadable else ''}) into {state.spool}"
     )
 
 

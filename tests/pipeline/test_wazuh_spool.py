@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,17 @@ def test_rotation_into_a_gzipped_archive_reads_on_too(wazuh: Path, state: SpoolD
     assert run(state, wazuh) == ["1730.3", "1731.0"]
 
 
+def test_a_copied_folder_new_inodes_and_paths_reads_on_too(
+    wazuh: Path, state: SpoolDir, tmp_path: Path
+) -> None:
+    """rsync or a restore gives every file a new inode; files are known by content."""
+    run(state, wazuh)
+    copy = tmp_path / "copy" / "alerts"
+    shutil.copytree(wazuh, copy)
+    write(copy / "alerts.json", alert(3), mode="ab")
+    assert run(state, copy) == ["1730.3"]
+
+
 def test_rewritten_or_truncated_file_is_read_again_from_its_start(
     wazuh: Path, state: SpoolDir
 ) -> None:
@@ -209,3 +221,14 @@ def test_cli_runs_prepare_and_commit_with_globs_from_the_environment(
     committed = json.loads((state_dir / "manifest.json").read_text())
     assert sum(entry["lines"] for entry in committed["files"].values()) == 8
     assert os.listdir(state_dir / "spool") == []
+
+
+def test_an_unreadable_archive_is_named_and_retried_while_the_rest_loads(
+    wazuh: Path, state: SpoolDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = write(wazuh / "2026" / "Oct" / "ossec-alerts-28.json.gz", b"not gzip at all\n")
+    assert len(run(state, wazuh)) == 8, "every readable alert still loads"
+    assert f"ERROR cannot read Wazuh alert file {broken}" in capsys.readouterr().err
+    with gzip.open(broken, "wb") as archive:  # repaired (here: re-compressed) later
+        archive.write(alert(0, 28))
+    assert run(state, wazuh) == ["1728.0"]
