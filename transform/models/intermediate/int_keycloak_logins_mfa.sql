@@ -2,13 +2,13 @@
 -- 11.7, 11.3.2(a)). Keycloak records no per-login "MFA used" field, so the evidence is the
 -- account's enrolment in `credential`: a second factor counts only if it was created at or
 -- before the log-in and not yet removed. Privilege is judged at log-in time from the role
--- history; exceptions from the register (seed behind M16) only while approved and not expired.
+-- history; exceptions from the register (behind M16) only while approved and not expired.
 with logins as (
     select
         event_id,
         event_ts,
         user_id,
-        client_id as application,
+        coalesce(client_id, '(no client)') as application,
         event_type
     from {{ ref('stg_keycloak__events') }}
     where event_type in ('LOGIN', 'CLIENT_LOGIN') and error is null
@@ -50,8 +50,8 @@ exceptions as (
         lower(scope_value) as scope_value,
         approved_at,
         expires_at
-    from {{ ref('policy_exceptions') }}
-    where linked_metric = 'mfa_coverage'
+    from {{ ref('int_policy_exceptions') }}
+    where linked_metric = 'mfa_coverage' and invalid_fields = ''
 ),
 
 classified as (
@@ -92,17 +92,19 @@ select
     c.has_mfa,
     c.method_tier,
     c.phishing_resistant,
-    case when not c.has_mfa then min(x.exception_id) end as exception_id
+    x.exception_id
 from classified as c
-left join exceptions as x
-    on
-        c.event_ts >= x.approved_at
-        and c.event_ts < x.expires_at
+-- only log-ins without a second factor look for an exception (the register is small)
+left join lateral (
+    select min(e.exception_id) as exception_id
+    from exceptions as e
+    where
+        not c.has_mfa
+        and c.event_ts >= e.approved_at
+        and c.event_ts < e.expires_at
         and (
-            (x.scope_type in ('user', 'service_account') and x.scope_value in (c.username, c.email))
-            or (x.scope_type = 'application' and x.scope_value = lower(c.application))
-            or x.scope_type = 'entity'
+            (e.scope_type in ('user', 'service_account') and e.scope_value in (c.username, c.email))
+            or (e.scope_type = 'application' and e.scope_value = lower(c.application))
+            or e.scope_type = 'entity'
         )
-group by
-    c.event_id, c.event_ts, c.user_id, c.application, c.principal_class, c.internet_facing,
-    c.has_mfa, c.method_tier, c.phishing_resistant
+) as x on true

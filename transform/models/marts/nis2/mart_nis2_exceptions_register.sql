@@ -2,8 +2,10 @@
 -- "where appropriate / applicable / feasible" documented; Annex 2.2.1 log of policy exceptions;
 -- 6.6.2 documented non-patching), with expiry judged at the as_of instant so a lapsed exception
 -- never keeps exempting anything. User scopes are pseudonymised like every person in a mart.
+-- A row with a malformed or missing cell is shown as invalid (naming the fields) and is never
+-- valid.
 with exceptions as (
-    select * from {{ ref('policy_exceptions') }}
+    select * from {{ ref('int_policy_exceptions') }}
 ),
 
 params as (
@@ -40,16 +42,18 @@ select
     approved_by,
     approved_at,
     expires_at,
-    nullif(linked_metric, '') as linked_metric,
+    linked_metric,
     expired,
     expiring_within_30_days,
     floor(extract(epoch from (expires_at - as_of_ts)) / 86400) as days_to_expiry,
     case
+        when invalid_fields != '' then 'invalid'
         when not_yet_approved then 'not_yet_approved'
         when expired then 'expired'
         when expiring_within_30_days then 'expiring'
         else 'valid'
     end as status,
-    not expired and not not_yet_approved as is_valid,
+    coalesce(not expired and not not_yet_approved, false) as is_valid,
+    nullif(invalid_fields, '') as invalid_fields,
     source_citation
 from judged
