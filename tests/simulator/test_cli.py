@@ -34,7 +34,8 @@ def test_generate_writes_every_source_and_prints_their_paths(tmp_path, capsys):
     for rel in (
         "didit/didit.sqlite",
         "didit/organisation.json",
-        "wazuh/alerts/2026/Jun/ossec-alerts-30.json",
+        "wazuh/alerts/2026/Jun/ossec-alerts-29.json",  # a completed day: archived
+        "wazuh/alerts/alerts.json",  # the day of --end: Wazuh's live file
         "incidents/incident_register.csv",
         "keycloak/schema.sql",
         "ground_truth.json",
