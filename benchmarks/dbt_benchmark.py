@@ -372,20 +372,25 @@ def run_dbt(port: int, *args: str) -> float:
     return elapsed
 
 
-def slowest_nodes(phase: str, top: int) -> list[tuple[float, str]]:
-    """The dbt nodes that took longest in a phase, from the run_results.json it left; the file
-    is kept as run_results_<phase>.json because the next dbt run overwrites it."""
-    results = BENCH_DIR / "target" / "run_results.json"
+def phase_results(phase: str) -> dict:
+    """The run_results.json dbt left for a phase, kept as run_results_<phase>.json because the
+    next dbt run overwrites it."""
     kept = BENCH_DIR / f"run_results_{phase}.json"
-    shutil.copyfile(results, kept)
-    nodes = json.loads(kept.read_text())["results"]
-    ranked = sorted(((n["execution_time"], n["unique_id"]) for n in nodes), reverse=True)
-    return ranked[:top]
+    shutil.copyfile(BENCH_DIR / "target" / "run_results.json", kept)
+    return json.loads(kept.read_text())
 
 
 def print_phase(phase: str, seconds: float, top: int) -> None:
-    print(f"{phase + ' dbt build:':<23}{seconds:6.1f}s", flush=True)
-    for node_seconds, node in slowest_nodes(phase, top):
+    """Wall time, dbt's own elapsed time (without start-up and parsing), the slowest nodes."""
+    results = phase_results(phase)
+    timed = ((n["execution_time"], n["unique_id"]) for n in results["results"])
+    nodes = sorted(timed, reverse=True)
+    print(
+        f"{phase + ' dbt build:':<23}{seconds:6.1f}s  (dbt elapsed {results['elapsed_time']:.1f}s, "
+        f"{len(nodes)} nodes, node time summed {sum(t for t, _ in nodes):.1f}s)",
+        flush=True,
+    )
+    for node_seconds, node in nodes[:top]:
         print(f"    {node_seconds:6.1f}s  {node}", flush=True)
 
 

@@ -9,3 +9,71 @@
     where _sdc_batched_at > (select max(_sdc_batched_at) from {{ this }})
     {%- endif %}
 {%- endmacro %}
+
+{#- Watermarks for incremental marts whose own columns do not carry a load time (their
+    columns are fixed by the contract with report/): how far their input was read, kept in
+    <schema>_util.build_watermarks and written by a post-hook in the same transaction as the
+    model, so a crash leaves both at the previous build. -#}
+{% macro watermark_table() -%}
+    {{ target.schema }}_util.build_watermarks
+{%- endmacro %}
+
+{% macro create_watermark_table() %}
+    create schema if not exists {{ target.schema }}_util;
+    create table if not exists {{ watermark_table() }} (
+        model text primary key,
+        loaded_through timestamptz not null
+    );
+{% endmacro %}
+
+{% macro loaded_after_watermark(column='loaded_at', name=none) -%}
+    {#- True for input rows loaded after the last build of this model read its input; name
+        tells apart the inputs of a model that reads several. -#}
+    {{ column }} > coalesce(
+        (
+            select w.loaded_through from {{ watermark_table() }} as w
+            where w.model = '{{ name or this.identifier }}'
+        ),
+        '-infinity'
+    )
+{%- endmacro %}
+
+{% macro reset_watermark_on_full_build() -%}
+    {#- pre-hook: a build from scratch reads all input, whatever an earlier table had seen -#}
+    {%- if not is_incremental() -%}
+        delete from {{ watermark_table() }}
+        where model = '{{ this.identifier }}' or model like '{{ this.identifier }}:%'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro save_watermark(input_relation, column='loaded_at', name=none) %}
+    {#- post-hook: only rows after the old watermark are read, which an index on the load time
+        (BRIN or btree) answers without scanning the whole input -#}
+    {%- set name = name or this.identifier -%}
+    insert into {{ watermark_table() }} (model, loaded_through)
+    select
+        '{{ name }}',
+        coalesce(
+            (
+                select max(i.{{ column }}) from {{ input_relation }} as i
+                where {{ loaded_after_watermark('i.' ~ column, name) }}
+            ),
+            (select w.loaded_through from {{ watermark_table() }} as w where w.model = '{{ name }}'),
+            '-infinity'
+        )
+    on conflict (model) do update set loaded_through = excluded.loaded_through
+{% endmacro %}
+
+{% macro incremental_by_day_config(input_model) %}
+    {#- Day-grain marts rebuilt only for the days their input changed: delete+insert on day
+        replaces every row of a recomputed day, so a group that vanished does not linger. -#}
+    {{ config(
+        materialized='incremental',
+        unique_key='day',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['day']}],
+        pre_hook=["{{ reset_watermark_on_full_build() }}"],
+        post_hook=["{{ save_watermark(ref('" ~ input_model ~ "')) }}"]
+    ) }}
+{% endmacro %}

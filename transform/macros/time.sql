@@ -29,16 +29,18 @@
 {% macro column_to_utc(relation, column_name, quoted_name=none) -%}
     {#- Like parse_utc, but looks the column's type up at compile time: a loader timestamp
         needs no text parsing, which matters on millions of rows. -#}
+    {#- a namespace: a plain set inside the loop would not outlive it (Jinja scoping), and the
+        type was never seen, so every row went through the text parsing -#}
     {%- set expr = quoted_name or column_name -%}
-    {%- set data_type = none -%}
+    {%- set found = namespace(data_type=none) -%}
     {%- if execute -%}
         {%- for col in adapter.get_columns_in_relation(relation) -%}
-            {%- if col.name == column_name -%}{%- set data_type = col.data_type -%}{%- endif -%}
+            {%- if col.name == column_name -%}{%- set found.data_type = col.data_type -%}{%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if data_type == 'timestamp without time zone' -%}
+    {%- if found.data_type == 'timestamp without time zone' -%}
         ({{ expr }} at time zone 'UTC')
-    {%- elif data_type == 'timestamp with time zone' -%}
+    {%- elif found.data_type == 'timestamp with time zone' -%}
         {{ expr }}
     {%- else -%}
         {{ parse_utc(expr) }}

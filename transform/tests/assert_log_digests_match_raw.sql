@@ -3,7 +3,13 @@
 -- warehouse behind the loader's back (Annex 3.2.5: protect logs from unauthorised change).
 {{ config(severity='error') }}
 
-with raw_rows as (
+-- materialized: each row becomes jsonb once, not once per field read from it
+with wazuh as materialized (
+    select to_jsonb(w) as rec
+    from {{ source('wazuh', 'wazuh_alerts') }} as w
+),
+
+raw_rows as (
     select
         'didit.audit_logs' as asset_id,
         cast(
@@ -20,10 +26,10 @@ with raw_rows as (
     from {{ source('didit', 'session_reviews') }}
     union all
     select
-        coalesce(to_jsonb(w) -> 'agent' ->> 'name', 'unknown'),
-        cast({{ parse_utc("to_jsonb(w) ->> 'timestamp'") }} at time zone 'UTC' as date),
-        {{ wazuh_alert_row_hash('to_jsonb(w)') }}
-    from {{ source('wazuh', 'wazuh_alerts') }} as w
+        coalesce(rec -> 'agent' ->> 'name', 'unknown'),
+        cast({{ parse_utc("rec ->> 'timestamp'") }} at time zone 'UTC' as date),
+        {{ wazuh_alert_row_hash('rec') }}
+    from wazuh
     union all
     select
         'keycloak.events',

@@ -1,13 +1,6 @@
 -- Administrative actions (Annex 3.2.3(e), 11.3, 11.4): every Keycloak admin event, and every
 -- Didit API/Console write to an administrative path or by a Console member with an admin role.
--- the admin path patterns as one regular expression: one match per write, not one per pattern
-with admin_paths as (
-    select string_agg('(' || path_pattern || ')', '|') as pattern
-    from {{ ref('admin_paths') }}
-    where source_system = 'didit'
-),
-
-keycloak_users as (
+with keycloak_users as (
     select
         user_id,
         coalesce(email, username) as principal
@@ -46,7 +39,7 @@ didit as (
         l.actor_type = 'USER' as via_admin_system
     from {{ ref('stg_didit__audit_logs') }} as l
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-        and l.request_path ~ (select p.pattern from admin_paths as p)
+        and {{ is_admin_path('l.request_path') }}
 )
 
 select * from keycloak

@@ -8,10 +8,18 @@
     indexes=[
         {'columns': ['event_key'], 'unique': True},
         {'columns': ['asset_id', 'event_ts']},
-        {'columns': ['source_model', 'loaded_at']},
-        {'columns': ['asset_id', 'event_date']},
+        {'columns': ['loaded_at'], 'type': 'brin'},
+    ],
+    pre_hook=["{{ reset_watermark_on_full_build() }}"],
+    post_hook=[
+        "{% for m in ['stg_didit__audit_logs', 'stg_didit__session_reviews', 'stg_wazuh__alerts',
+            'stg_keycloak__events', 'stg_keycloak__admin_events'] %}
+        {{ save_watermark(ref(m), name=this.identifier ~ ':' ~ m) }};
+        {% endfor %}"
     ]
 ) }}
+-- How far each input was read is kept per input (a watermark, see macros/incremental.sql):
+-- sources load at different times, and no index on this table is needed to find it.
 
 {% set parts = [
     ('didit', "'didit.audit_logs'", 'stg_didit__audit_logs', 'audit_log_id', 'event_ts',
@@ -41,10 +49,7 @@
         {{ ip }} as src_ip
     from {{ ref(model) }}
     {% if is_incremental() %}
-        where loaded_at > (
-                select coalesce(max(t.loaded_at), '-infinity'::timestamptz) from {{ this }} as t
-                where t.source_model = '{{ model }}'
-            )
+        where {{ loaded_after_watermark('loaded_at', this.identifier ~ ':' ~ model) }}
     {% endif %}
     {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -3,12 +3,34 @@
 -- to each user or API key: their requests that day against the median of the same weekday in
 -- the trailing weeks, above a noise floor (internal policy). A bulk download by one account
 -- stands out even when the organisation's total traffic barely moves.
--- the admin path patterns as one regular expression: one match per write, not one per pattern
-with admin_paths as (
-    select string_agg('(' || path_pattern || ')', '|') as pattern
-    from {{ ref('admin_paths') }}
-    where source_system = 'didit'
-),
+-- Incremental by day: a run recomputes the days that received audit entries since the last
+-- build, and the same weekday of the following baseline weeks (their median moved too).
+{{ incremental_by_day_config('stg_didit__audit_logs') }}
+
+with
+{% if is_incremental() %}
+    changed_days as (
+        select distinct cast(l.event_ts at time zone 'UTC' as date) as day
+        from {{ ref('stg_didit__audit_logs') }} as l
+        where {{ loaded_after_watermark('l.loaded_at') }}
+    ),
+
+    baseline_weeks as (
+        select w.weeks
+        from generate_series(0, cast({{ policy('SPIKE_BASELINE_WEEKS') }} as integer)) as w (weeks)
+    ),
+
+    recompute_days as (
+        select distinct c.day + 7 * w.weeks as day
+        from changed_days as c cross join baseline_weeks as w
+    ),
+
+    -- the recomputed days and the baseline weeks behind them, as UTC ranges on the event index
+    read_days as (
+        select distinct r.day - 7 * w.weeks as day
+        from recompute_days as r cross join baseline_weeks as w
+    ),
+{% endif %}
 
 requests as (
     select
@@ -20,8 +42,13 @@ requests as (
         lower(coalesce(l.actor, l.api_key_name, l.request_email, 'anonymous')) as principal,
         l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE') as is_write,
         l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-        and l.request_path ~ (select p.pattern from admin_paths as p) as is_admin_path
+        and {{ is_admin_path('l.request_path') }} as is_admin_path
     from {{ ref('stg_didit__audit_logs') }} as l
+    {% if is_incremental() %}
+        inner join read_days as d
+            on l.event_ts >= cast(d.day as timestamp) at time zone 'UTC'
+                and l.event_ts < cast(d.day + 1 as timestamp) at time zone 'UTC'
+    {% endif %}
 ),
 
 per_principal as (
@@ -106,3 +133,6 @@ inner join spikes as s
         and d.application = s.application
         and d.http_method = s.http_method
         and d.status_class = s.status_class
+{% if is_incremental() %}
+    where d.day in (select r.day from recompute_days as r)
+{% endif %}

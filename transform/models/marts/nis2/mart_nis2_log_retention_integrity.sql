@@ -12,19 +12,22 @@
     on_schema_change='append_new_columns'
 ) }}
 
-with unified as (
+-- not materialized: read three times, PostgreSQL would otherwise copy the whole table first
+-- instead of reading only the touched days through the indexes
+with unified as not materialized (
     select * from {{ ref('int_security_events_unified') }}
 ),
 
-touched as (
-    select distinct
-        asset_id,
-        event_date
-    from unified
-    {% if is_incremental() %}
+{% if is_incremental() %}
+    -- the days that received rows since the last build, recomputed whole
+    touched as (
+        select distinct
+            asset_id,
+            event_date
+        from unified
         where loaded_at > (select max(t.last_loaded_at) from {{ this }} as t)
-    {% endif %}
-),
+    ),
+{% endif %}
 
 recomputed as (
     select
@@ -35,7 +38,13 @@ recomputed as (
         {{ partition_digest('u.row_hash') }} as digest,
         max(u.loaded_at) as last_loaded_at
     from unified as u
-    inner join touched as t on u.asset_id = t.asset_id and u.event_date = t.event_date
+    {% if is_incremental() %}
+        -- as a range on event_ts, which the (asset_id, event_ts) index serves
+        inner join touched as t
+            on u.asset_id = t.asset_id
+                and u.event_ts >= cast(t.event_date as timestamp) at time zone 'UTC'
+                and u.event_ts < cast(t.event_date + 1 as timestamp) at time zone 'UTC'
+    {% endif %}
     group by u.source_system, u.asset_id, u.event_date
 ),
 
@@ -99,12 +108,15 @@ chained as (
     {{ hash_chain('merged', 'asset_id', 'partition_date', 'digest_sha256') }}
 ),
 
+-- the oldest event still held per source, one index lookup each
 held as (
     select
-        asset_id,
-        min(event_date) as oldest_retained_date
-    from unified
-    group by asset_id
+        a.asset_id,
+        cast((
+            select min(u.event_ts) from unified as u
+            where u.asset_id = a.asset_id
+        ) at time zone 'UTC' as date) as oldest_retained_date
+    from (select distinct m.asset_id from merged as m) as a
 ),
 
 retention as (

@@ -1,6 +1,10 @@
 -- Per expected log source and day (Annex 3.2.3 list of assets subject to logging, 3.2.6 time
 -- synchronisation and availability, 3.2.7 sampling): events, the longest silence, ingestion
 -- latency and clock skew. A source with no events is not covered; it is never silently passed.
+-- Incremental by day: a run recomputes, for every expected source, the days from the one
+-- holding the event just before the earliest newly loaded event (its gap to the next changed).
+{{ incremental_by_day_config('int_security_events_unified') }}
+
 with expected as (
     select
         source_system,
@@ -11,6 +15,27 @@ with expected as (
         cast(expected_min_daily_events as integer) as expected_min_daily_events
     from {{ ref('expected_log_sources') }}
 ),
+
+{% if is_incremental() %}
+    changed as (
+        select
+            e.asset_id,
+            min(e.event_ts) as first_new_ts
+        from {{ ref('int_security_events_unified') }} as e
+        where {{ loaded_after_watermark('e.loaded_at') }}
+            and e.asset_id in (select x.asset_id from expected as x)
+        group by e.asset_id
+    ),
+
+    restart as (
+        select
+            cast(min(coalesce((
+                select max(p.event_ts) from {{ ref('int_security_events_unified') }} as p
+                where p.asset_id = c.asset_id and p.event_ts < c.first_new_ts
+            ), c.first_new_ts)) at time zone 'UTC' as date) as day
+        from changed as c
+    ),
+{% endif %}
 
 events as (
     select
@@ -23,6 +48,9 @@ events as (
         )) / 60 as gap_after_min
     from {{ ref('int_security_events_unified') }} as e
     where e.asset_id in (select x.asset_id from expected as x)
+        {% if is_incremental() %}
+            and e.event_ts >= (select cast(r.day as timestamp) at time zone 'UTC' from restart as r)
+        {% endif %}
 ),
 
 days as (
