@@ -77,3 +77,23 @@
         post_hook=["{{ save_watermark(ref('" ~ input_model ~ "')) }}"]
     ) }}
 {% endmacro %}
+
+{% macro event_restart_points(events_relation) %}
+    {#- Per source with events loaded since the last build: where recomputing must start. That
+        is the event just before the earliest new one (its gap to the next event changed), or
+        the earliest new one when nothing came before. -#}
+    select
+        c.asset_id,
+        coalesce((
+            select max(p.event_ts) from {{ events_relation }} as p
+            where p.asset_id = c.asset_id and p.event_ts < c.first_new_ts
+        ), c.first_new_ts) as restart_ts
+    from (
+        select
+            e.asset_id,
+            min(e.event_ts) as first_new_ts
+        from {{ events_relation }} as e
+        where {{ loaded_after_watermark('e.loaded_at') }}
+        group by e.asset_id
+    ) as c
+{% endmacro %}

@@ -1,6 +1,25 @@
 -- Silences longer than a source's expected maximum gap (Annex 3.2.3(k) stopping of logs, 3.2.6
 -- availability of logging monitored independently), with what explains them: a logged
 -- stop event (Wazuh agent disconnected), planned maintenance, or nothing (unknown).
+-- Incremental: per source with new events, the gaps from the event before the earliest new
+-- one are dropped (pre-hook) and recomputed; every kept gap is explained again, because an
+-- incident or a Wazuh stop event that explains it may be loaded later.
+{{ config(
+    materialized='incremental',
+    unique_key='gap_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook=[
+        "{{ reset_watermark_on_full_build() }}",
+        "{% if is_incremental() %}
+        delete from {{ this }} as g
+        using ({{ event_restart_points(ref('int_security_events_unified')) }}) as r
+        where g.asset_id = r.asset_id and g.gap_start >= r.restart_ts
+        {% endif %}"
+    ],
+    post_hook=["{{ save_watermark(ref('int_security_events_unified')) }}"]
+) }}
+
 with expected as (
     select
         source_system,
@@ -9,12 +28,21 @@ with expected as (
     from {{ ref('expected_log_sources') }}
 ),
 
+{% if is_incremental() %}
+    restart as (
+        {{ event_restart_points(ref('int_security_events_unified')) }}
+    ),
+{% endif %}
+
 events as (
     select
         e.asset_id,
         e.event_ts as gap_start,
         lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) as gap_end
     from {{ ref('int_security_events_unified') }} as e
+    {% if is_incremental() %}
+        inner join restart as r on e.asset_id = r.asset_id and e.event_ts >= r.restart_ts
+    {% endif %}
     where e.asset_id in (
             select x.asset_id from expected as x
             where x.expected_max_gap_min is not null
@@ -32,6 +60,18 @@ gaps as (
     from events as e
     inner join expected as x on e.asset_id = x.asset_id
     where e.gap_end - e.gap_start > make_interval(mins => x.expected_max_gap_min)
+    {% if is_incremental() %}
+        -- the gaps the pre-hook kept, to be explained again
+        union all
+        select
+            k.source_system,
+            k.asset_id,
+            k.gap_start,
+            k.gap_end,
+            k.gap_minutes,
+            k.expected_max_gap_min
+        from {{ this }} as k
+    {% endif %}
 ),
 
 incidents as (

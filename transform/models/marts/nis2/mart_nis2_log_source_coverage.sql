@@ -17,23 +17,10 @@ with expected as (
 ),
 
 {% if is_incremental() %}
-    changed as (
-        select
-            e.asset_id,
-            min(e.event_ts) as first_new_ts
-        from {{ ref('int_security_events_unified') }} as e
-        where {{ loaded_after_watermark('e.loaded_at') }}
-            and e.asset_id in (select x.asset_id from expected as x)
-        group by e.asset_id
-    ),
-
     restart as (
-        select
-            cast(min(coalesce((
-                select max(p.event_ts) from {{ ref('int_security_events_unified') }} as p
-                where p.asset_id = c.asset_id and p.event_ts < c.first_new_ts
-            ), c.first_new_ts)) at time zone 'UTC' as date) as day
-        from changed as c
+        select cast(min(r.restart_ts) at time zone 'UTC' as date) as day
+        from ({{ event_restart_points(ref('int_security_events_unified')) }}) as r
+        where r.asset_id in (select x.asset_id from expected as x)
     ),
 {% endif %}
 
