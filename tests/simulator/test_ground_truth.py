@@ -32,6 +32,8 @@ MARTS = {
     "mart_nis2_access_anomalies",
     "mart_nis2_api_activity_daily",
     "mart_nis2_log_ingestion_gaps",
+    "mart_nis2_mfa_coverage",
+    "mart_nis2_siem_alert_handling",
 }
 
 
