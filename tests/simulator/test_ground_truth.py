@@ -97,6 +97,7 @@ def test_manifest_lists_every_scenario_with_marts_from_the_reference(ground_trut
         "significant_incident_late_notification",
         "recurring_incidents",
         "planned_maintenance",
+        "privileged_login_without_mfa",
     }
     for s in ground_truth["scenarios"]:
         assert s["expect"], s["id"]
