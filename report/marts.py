@@ -28,6 +28,9 @@ class MartSpec:
     start_columns: tuple[str, ...] = ()
     end_columns: tuple[str, ...] = ()
     id_column: str = ""  # the mart's unique id (never a raw identity): names rows in notes
+    # (kind column, kind value, column): the column names a person when kind matches, e.g. a
+    # seed's scope_value when scope_type = 'user'; pseudonymised like any personal column
+    identity_when: tuple[str, str, str] | None = None
 
     @property
     def short(self) -> str:
@@ -66,6 +69,13 @@ MARTS: tuple[MartSpec, ...] = (
         id_column="deadline_id",
     ),
     MartSpec(
+        "mart_nis2_siem_alert_handling",
+        "SIEM alert handling",
+        Cut.AT,
+        ("first_seen_at",),
+        id_column="alert_id",
+    ),
+    MartSpec(
         "mart_nis2_auth_failure_detections",
         "Authentication-failure detections",
         Cut.AT,
@@ -78,6 +88,13 @@ MARTS: tuple[MartSpec, ...] = (
         Cut.AT,
         ("event_ts", "event_at", "occurred_at"),
         id_column="event_id",
+    ),
+    MartSpec(
+        "mart_nis2_mfa_coverage",
+        "MFA coverage",
+        Cut.AT,
+        ("day",),
+        id_column="mfa_coverage_id",
     ),
     MartSpec(
         "mart_nis2_access_review_status",
@@ -135,6 +152,12 @@ MARTS: tuple[MartSpec, ...] = (
         id_column="matrix_id",
     ),
     MartSpec(
+        "mart_nis2_exceptions_register",
+        "Exceptions register",
+        Cut.SNAPSHOT,
+        id_column="exception_id",
+    ),
+    MartSpec(
         "mart_nis2_management_monthly_report",
         "Management monthly report",
         Cut.AT,
@@ -149,6 +172,18 @@ REFERENCE_TABLES: tuple[MartSpec, ...] = (
     MartSpec("detection_policy", "Detection policy (internal thresholds)", Cut.SNAPSHOT),
     MartSpec("nis2_annex_requirements", "Annex requirements (IR 2024/2690)", Cut.SNAPSHOT),
     MartSpec("nis2_entity_profile", "Entity profile", Cut.SNAPSHOT),
+    MartSpec(
+        "policy_exceptions",
+        "Policy exceptions as registered",
+        Cut.SNAPSHOT,
+        id_column="exception_id",
+        identity_when=("scope_type", "user", "scope_value"),
+    ),
+    MartSpec("mfa_methods", "MFA methods and their tiers", Cut.SNAPSHOT),
+    MartSpec("mfa_policy_targets", "MFA targets per principal class", Cut.SNAPSHOT),
+    MartSpec("keycloak_clients", "Keycloak clients and their exposure", Cut.SNAPSHOT),
+    MartSpec("siem_alert_sla_policy", "SIEM triage SLA per severity band", Cut.SNAPSHOT),
+    MartSpec("governance_policy", "Governance policy values", Cut.SNAPSHOT),
 )
 ENTITY_PROFILE = "nis2_entity_profile"
 

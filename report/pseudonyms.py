@@ -142,9 +142,18 @@ class Pseudonymiser:
     def token(self, value: str) -> str:
         return pseudonym(self._key, value)
 
-    def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """A copy of the row as this pack shows it."""
-        return {column: self._value(column.lower(), value) for column, value in row.items()}
+    def row(
+        self, row: Mapping[str, Any], identity_when: tuple[str, str, str] | None = None
+    ) -> dict[str, Any]:
+        """A copy of the row as this pack shows it. `identity_when` = (kind column, kind,
+        column): that column names a person on rows of that kind (a user-scoped exception)."""
+        shown = {column: self._value(column.lower(), value) for column, value in row.items()}
+        if identity_when is not None:
+            kind_column, kind, column = identity_when
+            value = row.get(column)
+            if row.get(kind_column) == kind and isinstance(value, str) and value:
+                shown[column] = self._identity(value)
+        return shown
 
     def text(self, value: str) -> str:
         """Free text (titles, explanations): e-mails and IP addresses inside it are replaced

@@ -11,6 +11,7 @@ from typing import Any
 
 from report import charts
 from report.period import to_moment
+from report.sections import exceptions
 from report.sections.base import Block, Metric, PackContext, Section, no_data, status_css, table
 from report.warehouse import MartData, Row
 
@@ -27,8 +28,10 @@ COLUMNS = (
     "evidence_models",
     "iso27001_controls",
     "last_evidence_at",
+    "exception_ids",
     "note",
 )
+NOT_APPLICABLE = "not_applicable_documented"
 
 
 def latest_per_requirement(data: MartData) -> list[Row]:
@@ -93,7 +96,38 @@ def status_metrics(context: PackContext) -> list[Metric]:
         Metric(
             "controls_manual", "Requirements needing manual evidence", counts["manual_required"]
         ),
+        Metric(
+            "controls_not_applicable",
+            "Requirements documented as not applicable",
+            counts[NOT_APPLICABLE],
+        ),
     ]
+
+
+def _not_applicable(context: PackContext, rows: list[Row]) -> Block:
+    """Requirements judged not applicable, each with the exception that documents it: shown
+    apart because 'not applicable' is a decision to evidence, never a pass."""
+    data = context.marts[MATRIX]
+    chosen = [r for r in rows if r.get("status") == NOT_APPLICABLE]
+    return Block(
+        "not-applicable",
+        "Documented as not applicable (IR 2024/2690 Art. 2(2))",
+        "Requirements without measured evidence that an entity-wide decision of the exceptions "
+        "register, valid at the month's end, declares not applicable. Not counted as pass; "
+        "the exception ids lead to the reasoning below.",
+        tables=[
+            table(
+                "not-applicable",
+                "Requirements documented as not applicable",
+                data,
+                chosen,
+                ("ref_id", "requirement_text", "status", "exception_ids", "note"),
+                limit=max(len(chosen), 1),
+                css=status_css,
+                empty_text="No requirement is documented as not applicable in this period.",
+            )
+        ],
+    )
 
 
 def build(context: PackContext) -> Section:
@@ -135,6 +169,8 @@ def build(context: PackContext) -> Section:
             charts=chart_list,
             no_data=no_data(data),
         ),
+        _not_applicable(context, rows),
+        exceptions.block(context.marts),
     ]
     for chapter in chapters:
         chapter_rows = [r for r in rows if annex_chapter(str(r.get("ref_id"))) == chapter]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from report import charts
 from report.formatting import display, raw
 from report.period import to_moment
+from report.sections import siem
 from report.sections.base import (
     Block,
     Cell,
@@ -32,7 +33,15 @@ from report.sections.incident_facts import (
 )
 
 TIMELINE_LIMIT = 40  # more bars than this no longer read as a chart
-REGISTER_COLUMNS = ("incident_id", "title", "category", "severity", "status", "aware_at")
+REGISTER_COLUMNS = (
+    "incident_id",
+    "title",
+    "category",
+    "severity",
+    "status",
+    "aware_at",
+    "root_cause",
+)
 
 
 def _stage_cell(row: dict | None) -> Cell:
@@ -44,6 +53,8 @@ def _stage_cell(row: dict | None) -> Cell:
     detail = f"due {display(row.get('due_at'))}"
     if row.get("submitted_at") is not None:
         detail += f", filed {display(row.get('submitted_at'))}"
+    if row.get("submission_ref"):
+        detail += f", ref. {display(row.get('submission_ref'))}"
     return Cell(f"{status} ({detail})", status, f"status status-{status}")
 
 
@@ -189,7 +200,7 @@ def build(context: PackContext) -> Section:
         "Incident register",
         "Dir. Art. 23(3)-(4); IR 2024/2690 Arts. 3-14; Annex 3.4-3.6",
         "Every incident active during the period, whether it is significant, and how each "
-        "reporting stage stands.",
+        "reporting stage stands; and how the SIEM's alerts were handled.",
         blocks=[
             register_block,
             Block(
@@ -217,6 +228,7 @@ def build(context: PackContext) -> Section:
                 ],
                 no_data=no_data(significance),
             ),
+            siem.block(context.marts),
             Block(
                 "recurring",
                 "Recurring incidents (IR Art. 4, assessed quarterly per Annex 3.4.2(b))",

@@ -418,6 +418,108 @@ THRESHOLDS = [
 ]
 
 
+# M5: alerts at or above the policy level; two escalated to INC-2026-014, one in September.
+SIEM_ALERTS = [
+    {
+        "alert_id": alert_id,
+        "rule_id": "5712",
+        "rule_level": level,
+        "rule_description": "sshd: brute force trying to get access to the system",
+        "severity_band": band,
+        "asset_id": "web-01",
+        "first_seen_at": seen,
+        "triaged_at": ts(3, 8) if incident else None,
+        "escalated_incident_id": incident,
+        "disposition": "escalated" if incident else "untriaged",
+        "ttt_min": ttt,
+        "triage_sla_minutes": sla,
+        "sla_breached": breached,
+    }
+    for alert_id, level, band, seen, incident, ttt, sla, breached in (
+        ("1790.1", 12, "critical", ts(3, 7), "INC-2026-014", Decimal("60.0"), 60, False),
+        ("1790.2", 10, "high", ts(3, 5), "INC-2026-014", Decimal("180.0"), 240, False),
+        ("1790.3", 12, "critical", ts(3, 6), "INC-2026-014", Decimal("120.0"), 60, True),
+        ("1790.4", 7, "medium", ts(12, 4), None, None, 1440, True),
+        ("1790.5", 8, "medium", ts(30, 4), None, None, 1440, False),
+        ("1780.1", 12, "critical", ts(9, 4, month=9), None, None, 60, True),
+    )
+]
+
+# M10: day x application x principal class x exposure.
+MFA_COVERAGE = [
+    {
+        "mfa_coverage_id": f"{day}:{app}:{cls}:{exposed}",
+        "day": day,
+        "application": app,
+        "principal_class": cls,
+        "internet_facing": exposed,
+        "logins": logins,
+        "logins_with_mfa": with_mfa,
+        "logins_phishing_resistant": strong,
+        "exceptions_applied": excepted,
+        "exception_ids": "EXC-2026-001" if excepted else None,
+        "logins_in_scope": logins - excepted,
+        "mfa_pct": None,
+        "phishing_resistant_pct": None,
+        "privileged_logins_without_mfa": logins - with_mfa if cls == "privileged" else 0,
+        "target_mfa_pct": 100 if cls != "standard" or exposed else 90,
+        "target_status": "met",
+    }
+    for day, app, cls, exposed, logins, with_mfa, strong, excepted in (
+        (date(2026, 10, 5), "security-admin-console", "privileged", False, 4, 3, 3, 0),
+        (date(2026, 10, 6), "security-admin-console", "privileged", False, 3, 2, 2, 0),
+        (date(2026, 10, 5), "backoffice-portal", "standard", False, 40, 37, 0, 0),
+        (date(2026, 10, 5), "hr-sync", "service", False, 1, 0, 0, 1),
+        (date(2026, 9, 5), "security-admin-console", "privileged", False, 5, 5, 5, 0),
+    )
+]
+
+_EXCEPTION = {
+    "compensating_controls": "allow-list",
+    "approved_by": "CISO",
+    "approved_at": ts(10, 9, month=1),
+    "linked_metric": None,
+    "invalid_fields": None,
+    "source_citation": "IR 2024/2690 Art. 2(2)",
+}
+EXCEPTIONS = [
+    {
+        **_EXCEPTION,
+        "exception_id": exception_id,
+        "annex_ref": ref,
+        "scope_type": scope_type,
+        "scope_value": scope,
+        "reason": "documented reasoning",
+        "expires_at": expires,
+        "expired": status == "expired",
+        "expiring_within_30_days": status == "expiring",
+        "days_to_expiry": days,
+        "status": status,
+        "is_valid": status in {"valid", "expiring"},
+    }
+    for exception_id, ref, scope_type, scope, expires, days, status in (
+        ("EXC-2025-004", "11.7", "service_account", "svc-hr", ts(31, 23, month=1), -300, "expired"),
+        ("EXC-2026-002", "6.6", "asset", "legacy-01", ts(20, 23, month=11), 19, "expiring"),
+        ("EXC-2026-003", "13.1", "entity", "simulated-org", ts(15, 23, month=12), 45, "valid"),
+        (
+            "EXC-2026-005",
+            "11.7",
+            "user",
+            mart_key("mallory.admin"),
+            ts(1, 0, month=12),
+            30,
+            "valid",
+        ),
+    )
+]
+# The seed as registered: a user scope in clear, which the pack must pseudonymise.
+POLICY_EXCEPTIONS = [
+    {key: row[key] for key in ("exception_id", "annex_ref", "scope_type", "scope_value", "reason")}
+    | ({"scope_value": "mallory.admin"} if row["scope_type"] == "user" else {})
+    for row in EXCEPTIONS
+]
+
+
 # The intermediate and staging models the marts hashed (report/identities.py reads them).
 IDENTITIES = {
     "int_auth_events": [
@@ -431,6 +533,7 @@ IDENTITIES = {
         {"didit_internal_id": "0b7c1f52-8d0e-4d3a-9a61-3f1e2c9d7a10"},
         {"didit_internal_id": "5e2a9c44-1b7f-4c0e-8f3d-6a2b1c0d9e87"},
     ],
+    "stg_keycloak__users": [{"username": "mallory.admin"}],  # a user-scoped exception
 }
 
 
@@ -453,6 +556,10 @@ def sample_tables() -> dict[str, list[dict[str, Any]]]:
         "mart_nis2_log_retention_integrity": RETENTION,
         "mart_nis2_control_evidence_matrix": CONTROL_MATRIX,
         "mart_nis2_management_monthly_report": MONTHLY,
+        "mart_nis2_siem_alert_handling": SIEM_ALERTS,
+        "mart_nis2_mfa_coverage": MFA_COVERAGE,
+        "mart_nis2_exceptions_register": EXCEPTIONS,
+        "policy_exceptions": POLICY_EXCEPTIONS,
         "nis2_thresholds": THRESHOLDS,
         "nis2_annex_requirements": ANNEX_REQUIREMENTS,
     }
