@@ -1,5 +1,18 @@
 -- Administrative actions (Annex 3.2.3(e), 11.3, 11.4): every Keycloak admin event, and every
 -- Didit API/Console write to an administrative path or by a Console member with an admin role.
+-- Incremental: Didit entries loaded since the last build are added (audit entries never
+-- change); the few Keycloak admin events are recomputed every time, so an actor's principal
+-- follows the current user table as in a build from scratch.
+{{ config(
+    materialized='incremental',
+    unique_key='admin_action_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['admin_action_id'], 'unique': True}],
+    pre_hook=["{{ reset_watermark_on_full_build() }}"],
+    post_hook=["{{ save_watermark(ref('stg_didit__audit_logs')) }}"]
+) }}
+
 with keycloak_users as (
     select
         user_id,
@@ -40,6 +53,9 @@ didit as (
     from {{ ref('stg_didit__audit_logs') }} as l
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
         and {{ is_admin_path('l.request_path') }}
+        {% if is_incremental() %}
+            and {{ loaded_after_watermark('l.loaded_at') }}
+        {% endif %}
 )
 
 select * from keycloak

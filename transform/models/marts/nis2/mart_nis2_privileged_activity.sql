@@ -87,14 +87,8 @@ admin_logins as (
     where a.outcome = 'success'
 ),
 
-unioned as (
-    select * from assignments
-    union all
-    select * from admin_actions
-    union all
-    select * from admin_logins
-),
-
+-- only assignments can be elevations, so the 24 h window sorts them alone, not every admin
+-- action; the other events count no elevation
 scored as (
     select
         *,
@@ -102,31 +96,56 @@ scored as (
             partition by target_principal order by event_ts
             range between (select elevation_window from params) preceding and current row  -- noqa: PRS
         ) as elevations_24h
-    from unioned
+    from assignments
+    union all
+    select
+        *,
+        0
+    from admin_actions
+    union all
+    select
+        *,
+        0
+    from admin_logins
+),
+
+-- one HMAC per distinct person rather than one per event
+people as (
+    select
+        p.person,
+        {{ pseudonymise('p.person') }} as person_key
+    from (
+        select s.actor as person from scored as s
+        union
+        select s.target_principal from scored as s
+    ) as p
+    where p.person is not null
 )
 
 select
-    event_id,
-    event_ts,
-    source_system,
-    event_class,
-    {{ pseudonymise('actor') }} as actor_key,
-    {{ pseudonymise('target_principal') }} as target_principal_key,
-    privilege,
-    is_privileged_role,
-    application,
-    method,
+    s.event_id,
+    s.event_ts,
+    s.source_system,
+    s.event_class,
+    a.person_key as actor_key,
+    t.person_key as target_principal_key,
+    s.privilege,
+    s.is_privileged_role,
+    s.application,
+    s.method,
     -- ids in paths (Keycloak user ids, Didit member ids) would identify people: masked
     regexp_replace(
-        path, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
+        s.path, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}',
         '{id}', 'g'
     ) as path,
-    mfa_used,
-    via_admin_system,
-    approval_ticket_id,
-    unapproved_assignment,
-    is_elevation,
-    case when is_elevation then elevations_24h else 0 end as elevations_24h,
-    is_elevation
-    and elevations_24h >= {{ threshold('TIG_ELEVATIONS_COUNT') }} as behavioural_alarm
-from scored
+    s.mfa_used,
+    s.via_admin_system,
+    s.approval_ticket_id,
+    s.unapproved_assignment,
+    s.is_elevation,
+    case when s.is_elevation then s.elevations_24h else 0 end as elevations_24h,
+    s.is_elevation
+    and s.elevations_24h >= {{ threshold('TIG_ELEVATIONS_COUNT') }} as behavioural_alarm
+from scored as s
+left join people as a on s.actor = a.person
+left join people as t on s.target_principal = t.person
