@@ -237,3 +237,136 @@ def _is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+PERIOD_ROWS = {
+    "mart_nis2_management_monthly_report": "select * from {s}.mart_nis2_management_monthly_report "
+    "where month >= %(start)s and month < %(end)s",
+    "mart_nis2_siem_alert_handling": "select * from {s}.mart_nis2_siem_alert_handling "
+    "where first_seen_at >= %(start)s and first_seen_at < %(end)s",
+    "mart_nis2_control_evidence_matrix": "select * from {s}.mart_nis2_control_evidence_matrix "
+    "where month >= %(start)s and month < %(end)s",
+}
+
+
+def _period_rows(marts: Warehouse, mart: str, period: Period) -> list[dict]:
+    return marts.rows(PERIOD_ROWS[mart], {"start": period.start, "end": period.end})
+
+
+def test_mfa_figures_equal_the_mfa_coverage_mart(pack, marts):
+    period, metrics = pack["period"], pack["parsed"].metrics
+    figures = marts.rows(
+        "select sum(privileged_logins_without_mfa) as without_mfa, "
+        "sum(exceptions_applied) as excepted, "
+        "round(100.0 * sum(logins_with_mfa) / nullif(sum(logins_in_scope), 0), 1) as mfa_pct, "
+        "round(100.0 * sum(logins_phishing_resistant) / nullif(sum(logins_in_scope), 0), 1) "
+        "as phishing_resistant_pct, "
+        "round(100.0 * sum(logins_with_mfa) filter (where principal_class = 'privileged') "
+        "/ nullif(sum(logins_in_scope) filter (where principal_class = 'privileged'), 0), 1) "
+        "as mfa_pct_privileged "
+        "from {s}.mart_nis2_mfa_coverage where day >= %(start)s and day < %(end)s",
+        {"start": period.start, "end": period.end},
+    )[0]
+    assert figures["without_mfa"] > 0, "the planted Owner signs in without a second factor"
+    assert Decimal(metrics["privileged_logins_without_mfa"]) == figures["without_mfa"]
+    assert Decimal(metrics["mfa_exceptions_applied"]) == figures["excepted"]
+    for column in ("mfa_pct", "phishing_resistant_pct", "mfa_pct_privileged"):
+        assert Decimal(metrics[column]) == figures[column], column
+    monthly = _period_rows(marts, "mart_nis2_management_monthly_report", period)[0]
+    assert Decimal(metrics["mfa_pct"]) == monthly["mfa_pct"]
+    assert Decimal(metrics["monthly.privileged_logins_without_mfa"]) == figures["without_mfa"]
+
+
+def test_siem_alert_figures_equal_the_alert_handling_mart(pack, marts):
+    period, metrics = pack["period"], pack["parsed"].metrics
+    figures = marts.rows(
+        "select count(*) as at_policy_level, "
+        "count(*) filter (where disposition = 'escalated') as escalated, "
+        "count(*) filter (where disposition = 'untriaged') as untriaged, "
+        "count(*) filter (where sla_breached) as sla_breached, "
+        "round(cast(percentile_cont(0.5) within group (order by ttt_min) as numeric), 1) "
+        "as median_ttt_min "
+        "from {s}.mart_nis2_siem_alert_handling "
+        "where first_seen_at >= %(start)s and first_seen_at < %(end)s",
+        {"start": period.start, "end": period.end},
+    )[0]
+    assert figures["at_policy_level"] > 0
+    for column in ("at_policy_level", "escalated", "untriaged", "sla_breached"):
+        assert metrics[f"siem_alerts_{column}"] == str(figures[column]), column
+    assert Decimal(metrics["median_ttt_min"]) == figures["median_ttt_min"]
+    escalated = {r["alert_id"] for r in pack["parsed"].rows["table-siem-escalated"] if r}
+    in_mart = _period_rows(marts, "mart_nis2_siem_alert_handling", period)
+    assert escalated == {r["alert_id"] for r in in_mart if r["disposition"] == "escalated"}
+    assert "not that the alert was ignored" in pack["html"]
+
+
+def test_not_applicable_requirements_show_their_exceptions_and_never_pass(pack, marts):
+    period, parsed = pack["period"], pack["parsed"]
+    documented = [
+        r
+        for r in _period_rows(marts, "mart_nis2_control_evidence_matrix", period)
+        if r["status"] == "not_applicable_documented"
+    ]
+    assert documented, "the entity-wide exception of the seed documents a requirement"
+    shown = {r["ref_id"]: r for r in parsed.rows["table-not-applicable"] if r}
+    assert {r["ref_id"]: r["exception_ids"] for r in documented} == {
+        ref: row["exception_ids"] for ref, row in shown.items()
+    }
+    matrix = {
+        r["ref_id"]: r["status"]
+        for table, rows in parsed.rows.items()
+        if table.startswith("table-matrix-")
+        for r in rows
+        if r
+    }
+    assert all(matrix[r["ref_id"]] == "not_applicable_documented" for r in documented)
+    assert parsed.metrics["controls_not_applicable"] == str(len(documented))
+
+
+def test_the_exceptions_register_equals_the_mart(pack, marts):
+    in_mart = marts.rows("select * from {s}.mart_nis2_exceptions_register")
+    shown = {r["exception_id"]: r for r in pack["parsed"].rows["table-exceptions"] if r}
+    assert set(shown) == {r["exception_id"] for r in in_mart}
+    for row in in_mart:
+        assert shown[row["exception_id"]]["status"] == row["status"]
+        assert (
+            shown[row["exception_id"]]["expiring_within_30_days"]
+            == str(row["expiring_within_30_days"]).lower()
+        )
+    metrics = pack["parsed"].metrics
+    assert metrics["exceptions_expiring_30d"] == str(
+        sum(bool(r["expiring_within_30_days"]) for r in in_mart)
+    )
+
+
+def test_drafts_carry_each_stage_reference_and_the_register_the_root_cause(
+    pack, marts, late_incident
+):
+    incident = late_incident["incident_id"]
+    stages = marts.rows(
+        "select stage, submission_ref from {s}.mart_nis2_reporting_deadlines "
+        "where incident_id = %(id)s and submission_ref is not null",
+        {"id": incident},
+    )
+    drafted = [s for s in stages if s["stage"] in {"early_warning", "notification", "final"}]
+    assert drafted, "the late incident's submissions carry references"
+    for stage in drafted:
+        draft = (pack["folder"] / "drafts" / f"{incident}_{stage['stage']}.md").read_text()
+        assert f"Submission reference: {stage['submission_ref']}" in draft
+    register = {r.get("incident_id"): r for r in pack["parsed"].rows["table-incident-register"]}
+    root_cause = marts.rows(
+        "select root_cause from {s}.mart_nis2_incident_register where incident_id = %(id)s",
+        {"id": incident},
+    )[0]["root_cause"]
+    assert root_cause
+    assert register[incident]["root_cause"] == root_cause
+
+
+def test_no_raw_keycloak_user_of_the_mfa_scenario_is_in_the_pack(pack, ground_truth):
+    planted = scenario(ground_truth, "privileged_login_without_mfa")["identifiers"]
+    raw = [planted["keycloak_user_id"], planted["late_enroller_keycloak_user_id"]]
+    raw.append(planted["user_email"])
+    for path in pack["folder"].rglob("*"):
+        if path.suffix in {".html", ".csv", ".json", ".md"}:
+            text = path.read_text(encoding="utf-8").lower()
+            assert not [value for value in raw if value.lower() in text], path.name
