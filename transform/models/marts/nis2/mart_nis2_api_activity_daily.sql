@@ -58,7 +58,12 @@ per_principal as (
         http_method,
         status_class,
         principal,
-        count(*) as requests
+        count(*) as requests,
+        count(*) filter (where status_code between 400 and 499) as err_4xx,
+        count(*) filter (where status_code >= 500) as err_5xx,
+        count(*) filter (where status_code in (401, 403)) as auth_fail_401_403,
+        count(*) filter (where is_write) as writes,
+        count(*) filter (where is_write and is_admin_path) as admin_path_writes
     from requests
     group by day, application, http_method, status_class, principal
 ),
@@ -100,20 +105,22 @@ spikes as (
     group by day, application, http_method, status_class
 ),
 
+-- summed from the per-principal counts (one row per principal and group), so the audit
+-- entries are read and grouped once
 daily as (
     select
         day,
         application,
         http_method,
         status_class,
-        count(*) as requests,
-        count(distinct principal) as distinct_users,
-        count(*) filter (where status_code between 400 and 499) as err_4xx,
-        count(*) filter (where status_code >= 500) as err_5xx,
-        count(*) filter (where status_code in (401, 403)) as auth_fail_401_403,
-        count(*) filter (where is_write) as writes,
-        count(*) filter (where is_write and is_admin_path) as admin_path_writes
-    from requests
+        cast(sum(requests) as bigint) as requests,
+        count(*) as distinct_users,
+        cast(sum(err_4xx) as bigint) as err_4xx,
+        cast(sum(err_5xx) as bigint) as err_5xx,
+        cast(sum(auth_fail_401_403) as bigint) as auth_fail_401_403,
+        cast(sum(writes) as bigint) as writes,
+        cast(sum(admin_path_writes) as bigint) as admin_path_writes
+    from per_principal
     group by day, application, http_method, status_class
 )
 
