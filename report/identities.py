@@ -23,18 +23,19 @@ IDENTITY_SOURCES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("stg_keycloak__users", ("email", "username", "user_id")),
     ("stg_keycloak__events", ("ip_address",)),
 )
-# mart_nis2_access_anomalies.ip_prefix_key hashes set_masklen(ip, 24) of each address.
-PREFIX_LENGTH = 24
+# ip_prefix_key hashes the network of an address (transform/macros/pseudonymise.sql ip_network):
+# /24 for IPv4, /48 for IPv6, as PostgreSQL prints network(set_masklen(inet, n)).
+PREFIX_LENGTH = {4: 24, 6: 48}
 
 
 def with_ip_prefixes(values: Iterable[str]) -> Iterator[str]:
-    """Each value, and for an IP address also its /24 as PostgreSQL prints set_masklen(inet)
-    ('198.51.100.7/24') and as the network ('198.51.100.0/24'), whichever the mart hashes."""
+    """Each value, and for an IP address also the network the marts' ip_prefix_key hashes
+    ('198.51.100.0/24', '2001:db8:1::/48')."""
     for value in values:
         yield value
         try:
             address = ipaddress.ip_interface(value).ip
         except ValueError:
             continue
-        yield f"{address}/{PREFIX_LENGTH}"
-        yield str(ipaddress.ip_network(f"{address}/{PREFIX_LENGTH}", strict=False))
+        prefix = PREFIX_LENGTH[address.version]
+        yield str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))

@@ -61,7 +61,7 @@ def test_nested_values_and_non_strings_are_handled():
 
 
 def test_the_internal_version_names_pseudonyms_and_counts_those_it_cannot():
-    identities = ["Backend Production", "dave@example.org", "192.0.2.44"]
+    identities = ["Backend Production", "dave@example.org", "192.0.2.44", "2001:db8:1:2::7"]
     names = NameMap(KEY, with_ip_prefixes(identities))
     pseudo = Pseudonymiser(KEY, names=names)
     unknown = mart_key("nobody@example.org")
@@ -69,7 +69,8 @@ def test_the_internal_version_names_pseudonyms_and_counts_those_it_cannot():
         {
             "principal_key": mart_key("backend production"),  # dbt lower-cases API-key names
             "src_ip_key": mart_key("192.0.2.44"),
-            "ip_prefix_key": mart_key("192.0.2.44/24"),  # set_masklen(inet) keeps host bits
+            "ip_prefix_key": mart_key("192.0.2.0/24"),  # the network, as dbt's ip_network()
+            "ip6_prefix_key": mart_key("2001:db8:1::/48"),
             "actor_key": unknown,
             "title": f"Spray by {mart_key('dave@example.org')} from 203.0.113.9",
         }
@@ -78,11 +79,12 @@ def test_the_internal_version_names_pseudonyms_and_counts_those_it_cannot():
         "principal_key": "Backend Production",
         "src_ip_key": "192.0.2.44",
         "ip_prefix_key": "192.0.2.0/24",
+        "ip6_prefix_key": "2001:db8:1::/48",
         "actor_key": unknown,
         "title": "Spray by dave@example.org from 203.0.113.9",
     }
     assert names.unresolved == {unknown}
-    assert len(names.seen) == 5
+    assert len(names.seen) == 6
 
 
 def test_without_a_managed_key_a_one_off_key_is_used(monkeypatch):
