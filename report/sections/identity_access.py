@@ -105,8 +105,8 @@ def _privileged(context: PackContext) -> Block:
         "Privileged activity (Annex 3.2.3(e), 11.2.2(f), 11.3)",
         "Grants, elevations and admin actions. Shown below: unapproved assignments, "
         "behavioural alarms (repeated elevations) and actions recorded without MFA. "
-        "Privileged log-ins without MFA are counted under MFA coverage (this mart has no "
-        "per-login factor for Keycloak).",
+        "Admin log-ins without a second factor enrolled are listed here too; the count of "
+        "privileged log-ins without MFA is under MFA coverage (M10, the same rule).",
         metrics=[
             Metric(
                 "privileged_events",

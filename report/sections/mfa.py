@@ -1,8 +1,8 @@
 """MFA coverage from mart_nis2_mfa_coverage (M10; Dir. Art. 21(2)(j), Annex 11.3.2(a), 11.7).
 
-The privileged-activity mart's `mfa_used` is null for Keycloak log-ins (Keycloak records no
-per-login factor), so counting its `false` rows shows 0; M10 judges each log-in by the factor
-enrolled at that instant, which is why the MFA figures of the pack come from M10 only.
+Keycloak records no per-login factor: M10 judges each log-in by the factor enrolled at that
+instant (the privileged-activity mart applies the same rule to admin log-ins only), so the MFA
+figures of the pack come from M10, which sees every log-in.
 """
 
 from __future__ import annotations

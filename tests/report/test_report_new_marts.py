@@ -100,7 +100,7 @@ def test_mfa_figures_come_from_the_mfa_coverage_mart(october):
     assert block.charts[0].key == "mfa-coverage"
 
 
-def test_the_privileged_block_no_longer_counts_mfa_from_the_null_mfa_used_column(october):
+def test_the_privileged_block_leaves_the_mfa_count_to_the_mfa_coverage_mart(october):
     block = _block(identity_access.build(_context(sample_tables(), october)), "privileged")
     assert not any("mfa" in m.key for m in block.metrics)
 

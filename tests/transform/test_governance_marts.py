@@ -100,6 +100,26 @@ def test_the_planted_admin_without_second_factor_makes_the_privileged_gap(pipeli
     assert gap == owner_logins
 
 
+def test_admin_logins_in_privileged_activity_use_the_same_mfa_rule(pipeline_run):
+    """M7 judges an admin log-in by the factor enrolled at that moment, as M10 does: every
+    Keycloak admin log-in is decided, the Owner's are without MFA, the key holders' with."""
+    rows = dict(
+        _all(
+            pipeline_run.conninfo,
+            "select coalesce(cast(mfa_used as text), 'null'), count(*) "
+            "from analytics_nis2.mart_nis2_privileged_activity "
+            "where event_class = 'admin_login' and source_system = 'keycloak' group by 1",
+        )
+    )
+    (gap,) = _one(
+        pipeline_run.conninfo,
+        "select sum(privileged_logins_without_mfa) from analytics_nis2.mart_nis2_mfa_coverage",
+    )
+    assert "null" not in rows
+    assert rows.get("true", 0) > 0
+    assert 0 < rows.get("false", 0) <= gap
+
+
 def test_late_enrolment_covers_only_the_logins_after_it(pipeline_run):
     (scenario,) = [
         s

@@ -77,13 +77,15 @@ admin_logins as (
         a.application,
         'LOGIN' as method,
         cast(null as text) as path,
-        a.mfa_used,
+        -- Keycloak records no factor per log-in: a second factor enrolled at that moment (M10)
+        coalesce(a.mfa_used, m.has_mfa) as mfa_used,
         true as via_admin_system,
         cast(null as text) as approval_ticket_id,
         false as unapproved_assignment
     from {{ ref('int_auth_events') }} as a
     inner join {{ ref('stg_keycloak__events') }} as e on a.auth_event_id = 'keycloak:' || e.event_id
     inner join privileged_users as p on e.user_id = p.user_id
+    left join {{ ref('int_keycloak_logins_mfa') }} as m on e.event_id = m.login_event_id
     where a.outcome = 'success'
 ),
 
