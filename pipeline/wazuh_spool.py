@@ -233,7 +233,10 @@ def _tail(handle: BinaryIO, offset: int) -> str:
 
 def _read_source(path: Path, committed: dict, out: BinaryIO) -> tuple[dict, FileRead | None]:
     """The manifest entry after reading `path`'s new lines into `out` (None: unchanged)."""
-    stat = path.stat()
+    try:  # the live file may be renamed between the glob and here (midnight rotation)
+        stat = path.stat()
+    except OSError as exc:
+        raise SpoolError(f"cannot read Wazuh alert file {path}: {exc}") from exc
     own = committed["files"].get(str(path))
     if own and own["size"] == stat.st_size and own["mtime_ns"] == stat.st_mtime_ns:
         return own, None

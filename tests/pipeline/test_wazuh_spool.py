@@ -232,3 +232,16 @@ def test_an_unreadable_archive_is_named_and_retried_while_the_rest_loads(
     with gzip.open(broken, "wb") as archive:  # repaired (here: re-compressed) later
         archive.write(alert(0, 28))
     assert run(state, wazuh) == ["1728.0"]
+
+
+def test_a_file_renamed_between_the_glob_and_its_read_is_named_and_the_rest_loads(
+    wazuh: Path,
+    state: SpoolDir,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listed = wazuh_spool.source_files(sources(wazuh))
+    gone = wazuh / "alerts.json.rotating"  # listed by the glob, renamed before it was opened
+    monkeypatch.setattr(wazuh_spool, "source_files", lambda patterns: [gone, *listed])
+    assert len(run(state, wazuh)) == 8, "every file still there loads"
+    assert f"ERROR cannot read Wazuh alert file {gone}" in capsys.readouterr().err
