@@ -53,6 +53,7 @@ month_exceptions as (
             (r.ref_id = e.annex_ref or r.ref_id like e.annex_ref || '.%')
             and e.approved_at <= least(m.month + interval '1 month', {{ as_of() }})
             and e.expires_at > least(m.month + interval '1 month', {{ as_of() }})
+            and e.invalid_fields is null  -- an unreadable row exempts nothing
     group by m.month, r.ref_id
 ),
 

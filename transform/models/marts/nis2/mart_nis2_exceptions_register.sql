@@ -34,8 +34,10 @@ select
     annex_ref,
     scope_type,
     case
-        when scope_type = 'user' then {{ pseudonymise('scope_value') }}
-        else scope_value
+        -- only scopes known to name no person stay readable; a mistyped scope type may hold
+        -- an e-mail address
+        when scope_type in ('asset', 'application', 'entity', 'service_account') then scope_value
+        else {{ pseudonymise('scope_value') }}
     end as scope_value,
     reason,
     compensating_controls,
@@ -53,7 +55,9 @@ select
         when expiring_within_30_days then 'expiring'
         else 'valid'
     end as status,
-    coalesce(not expired and not not_yet_approved, false) as is_valid,
+    -- a row with an unreadable cell never exempts, whatever its dates say
+    coalesce(coalesce(invalid_fields, '') = '' and not expired and not not_yet_approved, false)
+        as is_valid,
     nullif(invalid_fields, '') as invalid_fields,
     source_citation
 from judged
