@@ -65,10 +65,13 @@ classified as (
         case
             when l.event_type = 'CLIENT_LOGIN' or coalesce(u.is_service_account, false)
                 then 'service'
-            when
-                (pa.is_privileged_now and (pa.last_grant_at is null or l.event_ts >= pa.last_grant_at))
-                or pa.last_revoke_at > l.event_ts
-                then 'privileged'
+            when exists (
+                    select 1 from {{ ref('int_keycloak_privileged_accounts') }} as pa
+                    where
+                        pa.user_id = l.user_id
+                        and (pa.privileged_from is null or l.event_ts >= pa.privileged_from)
+                        and (pa.privileged_until is null or l.event_ts < pa.privileged_until)
+                ) then 'privileged'
             else 'standard'
         end as principal_class,
         coalesce(k.internet_facing, true) as internet_facing,
@@ -77,7 +80,6 @@ classified as (
         coalesce(f.phishing_resistant, false) as phishing_resistant
     from logins as l
     left join users as u on l.user_id = u.user_id
-    left join {{ ref('int_keycloak_privileged_accounts') }} as pa on l.user_id = pa.user_id
     left join factors as f on l.event_id = f.event_id
     left join {{ ref('keycloak_clients') }} as k on l.application = k.client_id
 )
