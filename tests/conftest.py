@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from pipeline.settings import ROOT
 
@@ -166,6 +167,22 @@ def simulator_ids(world: Path, query: str, params: tuple = ()) -> list[str]:
     """Ids straight from the simulator's store: the source of truth for what Didit holds."""
     with sqlite3.connect(world / "didit" / "didit.sqlite") as db:
         return [row[0] for row in db.execute(query, params)]
+
+
+def meltano_run(env: dict[str, str], *blocks: str) -> str:
+    """`meltano run <blocks>` in the project; its output, or a failure showing the output's end."""
+    result = subprocess.run(
+        [str(meltano_bin()), "run", *blocks],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    return output
 
 
 def tap_run_env(

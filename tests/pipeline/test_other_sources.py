@@ -9,15 +9,15 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from pipeline.meltano import meltano_bin, pipeline_env
+from pipeline.meltano import pipeline_env
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import ROOT, PgSettings
+from pipeline.settings import PgSettings
+from tests.conftest import meltano_run
 
 pytestmark = pytest.mark.integration
 
@@ -74,21 +74,6 @@ def env(
     )
 
 
-def _run(env: dict[str, str], *blocks: str) -> str:
-    result = subprocess.run(
-        [str(meltano_bin()), "run", *blocks],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-3000:]
-    return output
-
-
 def _count(env: dict[str, str], table: str, since: str | None = None) -> int:
     conninfo = f"host=127.0.0.1 port={env['NIS2_PG_PORT']} user=postgres dbname={DB}"
     where = "where _sdc_batched_at > %s" if since else ""
@@ -115,7 +100,7 @@ def test_malformed_wazuh_line_is_named_and_valid_alerts_load(
     lines.insert(3, f'{{"id": "broken", "data": {{"srcuser": "{PERSONAL}", '.encode())
     live.write_bytes(b"\n".join(lines) + b"\n")
 
-    output = _run(env, *WAZUH_JOB)
+    output = meltano_run(env, *WAZUH_JOB)
 
     assert f"{live}:4: not valid JSON" in output
     assert PERSONAL not in output
@@ -131,15 +116,15 @@ def test_wazuh_reruns_read_only_new_lines_and_a_load_never_committed_loses_nothi
     live.write_bytes(b"".join(lines[:-20]))
     total = _all_alert_lines(live) + 20
     # A job that dies after the load, before wazuh-spool:commit.
-    _run(env, *WAZUH_JOB[:-1])
+    meltano_run(env, *WAZUH_JOB[:-1])
     with live.open("ab") as handle:
         handle.write(b"".join(lines[-20:-10]))
-    _run(env, *WAZUH_JOB)  # re-spools the uncommitted batch plus the 10 new lines
+    meltano_run(env, *WAZUH_JOB)  # re-spools the uncommitted batch plus the 10 new lines
     assert _count(env, "tap_wazuh.wazuh_alerts") == total - 10
     with live.open("ab") as handle:
         handle.write(b"".join(lines[-10:]))
     before_third = _now(env)
-    _run(env, *WAZUH_JOB)
+    meltano_run(env, *WAZUH_JOB)
     assert _count(env, "tap_wazuh.wazuh_alerts", since=before_third) == 10, "only new lines"
     assert _count(env, "tap_wazuh.wazuh_alerts") == total
     conninfo = f"host=127.0.0.1 port={env['NIS2_PG_PORT']} user=postgres dbname={DB}"
@@ -160,14 +145,14 @@ def test_bad_register_row_is_named_and_every_row_still_loads(
         writer.writeheader()
         writer.writerows(rows)
 
-    output = _run(env, "nis2-checks:incident-register", "tap-incidents", "target-postgres")
+    output = meltano_run(env, "nis2-checks:incident-register", "tap-incidents", "target-postgres")
 
     assert f"{register}:3: aware_at: is not an ISO 8601 timestamp" in output
     assert _count(env, "tap_incidents.incident_register") == len(rows)
 
 
 def test_unchanged_register_is_not_read_again(env: dict[str, str]) -> None:
-    _run(env, "tap-incidents", "target-postgres")
+    meltano_run(env, "tap-incidents", "target-postgres")
     before_second = _now(env)
-    _run(env, "tap-incidents", "target-postgres")
+    meltano_run(env, "tap-incidents", "target-postgres")
     assert _count(env, "tap_incidents.incident_register", since=before_second) == 0

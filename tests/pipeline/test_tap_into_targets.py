@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres
-from pipeline.settings import ROOT
-from tests.conftest import running_simulator, simulator_ids, tap_run_env
+from tests.conftest import meltano_run, running_simulator, simulator_ids, tap_run_env
 
 pytestmark = pytest.mark.integration
 
@@ -38,19 +35,6 @@ def _expected(world: Path) -> dict[str, int]:
     }
 
 
-def _run(env: dict[str, str], target: str) -> None:
-    result = subprocess.run(
-        [str(meltano_bin()), "run", "tap-didit", target],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-
-
 @pytest.mark.parametrize("target", ["target-jsonl", "target-csv"])
 def test_tap_runs_unchanged_into_file_targets(
     target: str,
@@ -65,7 +49,7 @@ def test_tap_runs_unchanged_into_file_targets(
     out = tmp_path / "out"
     env["TARGET_JSONL_DESTINATION_PATH"] = str(out)
     env["TARGET_CSV_OUTPUT_PATH"] = str(out)
-    _run(env, target)
+    meltano_run(env, "tap-didit", target)
 
     written: dict[str, int] = {}
     for stream in STREAMS:
