@@ -7,7 +7,8 @@ COPY from a seeded generator: loading 2M rows through the taps would measure the
 
     .venv/bin/python benchmarks/dbt_benchmark.py [--audit-rows 2000000] [--port 55451]
 
-It starts its own embedded PostgreSQL under var/dbt-bench/ (deleted at the end unless --keep)
+It starts its own embedded PostgreSQL under var/dbt-bench/ or $DBT_BENCH_DIR (deleted at the
+end unless --keep)
 and runs dbt from $DBT_BIN, Meltano's dbt-postgres venv, or var/dbt-venv.
 """
 
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.postgres import EmbeddedPostgres, ensure_database  # noqa: E402
 
 TRANSFORM = ROOT / "transform"
-BENCH_DIR = ROOT / "var" / "dbt-bench"
+BENCH_DIR = Path(os.environ.get("DBT_BENCH_DIR", ROOT / "var" / "dbt-bench")).resolve()
 # Unit tests check legal rules on fixed rows; their cost does not depend on data volume.
 BUILD = ("build", "--exclude-resource-type", "unit_test")
 INCIDENT_COLUMNS = (
