@@ -6,11 +6,15 @@ it must not see the manager's files directly. Run by Meltano around `tap-wazuh t
 - `prepare` compares each alert file with the committed manifest, copies the new complete,
   valid lines to the spool (a bad line is named by file and line, never shown: it may hold
   personal data) and writes a pending manifest of what it copied;
-- `commit`, after the load succeeded, renames the pending manifest over the committed one and
-  empties the spool.
+- `commit`, after the load succeeded, checks that every spooled alert id is in the warehouse
+  table (a tap pointed elsewhere, or a load that dropped rows, would otherwise be recorded as
+  loaded), then renames the pending manifest over the committed one and empties the spool.
 
 A failed or killed load never reaches `commit`, so the next `prepare` spools the same lines
 again and target-postgres upserts them on the alert `id`: nothing lost, nothing duplicated.
+Each batch has an id and belongs to the job that prepared it (the `meltano run` process, by
+pid and start time): while that job runs, another job's `prepare` or `commit` on the same
+state_dir is refused; once it is gone, its batch is spooled again.
 A file is recognised by the hash of its first line and resumed only if the bytes before the
 committed offset are unchanged, so Wazuh's midnight rename (even a later gzip) or a copied
 folder continue where reading stopped, and a rewritten or truncated file is read again.
@@ -26,16 +30,22 @@ import hashlib
 import json
 import os
 import re
+import secrets
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import orjson
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pipeline.settings import ROOT
+from pipeline.settings import ROOT, PgSettings
 
 DEFAULT_SOURCES = (
     "/var/ossec/logs/alerts/alerts.json",
@@ -44,6 +54,11 @@ DEFAULT_SOURCES = (
 )
 SOURCES_ENV = "NIS2_WAZUH_SOURCES"
 STATE_DIR_ENV = "NIS2_WAZUH_STATE_DIR"
+TABLE_ENV = "NIS2_WAZUH_TABLE"
+DEFAULT_TABLE = "tap_wazuh.wazuh_alerts"  # target-postgres: tap-wazuh's namespace, stream name
+# Named in errors: the settings as a Meltano user sets them (README, "Wazuh").
+STATE_DIR_SETTING = "wazuh-spool's state_dir (WAZUH_SPOOL_STATE_DIR)"
+TAP_PATH_SETTING = "tap-wazuh's path (TAP_WAZUH_PATH)"
 TAIL_BYTES = 256  # the bytes before a committed offset that must be unchanged to resume
 MANIFEST_VERSION = 1
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -68,9 +83,9 @@ class SpoolDir:
     def spool(self) -> Path:
         return self.root / "spool"
 
-    @property
-    def spool_file(self) -> Path:
-        return self.spool / "alerts.json"
+    def batch_file(self, batch: dict) -> Path:
+        """The spool file of a batch (`alerts.json` for a batch from before batch ids)."""
+        return self.spool / batch.get("file", "alerts.json")
 
     @property
     def committed(self) -> Path:
@@ -105,6 +120,83 @@ class SpoolDir:
                 "`nis2-wazuh-spool reset` forgets it and reads every alert file again"
             ) from exc
         return manifest
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> int | None:
+    """When a live process started (clock ticks after boot), None if gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (name) ": state is field 3
+    return None if fields[0] in {"Z", "X"} else int(fields[19])  # starttime is field 22
+
+
+@dataclass(frozen=True)
+class Job:
+    """The job a batch belongs to: the process that ran the spool (under Meltano, the
+    `meltano run` that runs prepare, the load and commit). Its start time tells a pid reused
+    after the job died from the job itself."""
+
+    host: str
+    boot: str
+    pid: int
+    started: int | None
+
+    @classmethod
+    def of(cls, pid: int) -> Job:
+        return cls(socket.gethostname(), _boot_id(), pid, _start_time(pid))
+
+    @classmethod
+    def current(cls) -> Job:
+        return cls.of(os.getppid())
+
+    @classmethod
+    def from_record(cls, record: object) -> Job | None:
+        """The job in a pending manifest; None for one written before batches had owners."""
+        if not isinstance(record, dict):
+            return None
+        try:
+            return cls(record["host"], record["boot"], int(record["pid"]), record["started"])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def is_running(self) -> bool | None:
+        """Whether the job still runs; None when it ran on another machine (cannot tell)."""
+        if self.host != socket.gethostname():
+            return None
+        if self.boot != _boot_id():
+            return False  # the machine restarted since
+        return self.started is not None and _start_time(self.pid) == self.started
+
+    def describe(self) -> str:
+        return f"process {self.pid} on {self.host}"
+
+
+def _holder_blocks(state: SpoolDir, batch: dict, job: Job, verb: str) -> None:
+    """Refuse to `verb` while the batch belongs to another job still running (or one this
+    machine cannot check): its lines are being loaded and only it may commit them."""
+    holder = Job.from_record(batch.get("job"))
+    if holder is None or holder == job:
+        return
+    running = holder.is_running()
+    if running is False:
+        return
+    where = "still running" if running else "on another machine, which this one cannot check"
+    undone = {"prepare": "spooled", "commit": "marked loaded", "reset": "forgotten"}[verb]
+    gone = "" if running else f" (if that job is gone, delete {state.pending})"
+    raise SpoolError(
+        f"cannot {verb}: {state.root} (WAZUH_SPOOL_STATE_DIR) holds batch {batch.get('id')} "
+        f"of another job ({holder.describe()}), {where}. One job at a time per state_dir: "
+        f"nothing was {undone}; run this job again when the other has finished{gone}"
+    )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -265,19 +357,26 @@ def _read_source(path: Path, committed: dict, out: BinaryIO) -> tuple[dict, File
     return entry, read
 
 
-def prepare(state: SpoolDir, patterns: list[str]) -> dict:
-    """Spool every new line since the committed manifest; write the pending manifest."""
+def prepare(state: SpoolDir, patterns: list[str], job: Job | None = None) -> dict:
+    """Spool every new line since the committed manifest into a new batch owned by `job`
+    (default: the job running us); write the pending manifest."""
+    job = job or Job.current()
     with state.locked():
         if state.pending.exists():
+            _holder_blocks(
+                state, state.read_manifest(state.pending).get("batch", {}), job, "prepare"
+            )
             _say("an earlier batch was never committed (its load failed): spooling it again")
             state.pending.unlink()
         state.clear_spool()
         committed = state.read_manifest(state.committed)
         files = source_files(patterns)
+        batch_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        batch_file = state.spool / f"alerts-{batch_id}.json"
         entries: dict[str, dict] = {}
         reads: list[FileRead] = []
         unreadable: list[str] = []
-        tmp = state.spool / ".alerts.json.tmp"
+        tmp = state.spool / f".{batch_file.name}.tmp"
         with tmp.open("wb") as out:
             for path in files:
                 try:
@@ -294,14 +393,105 @@ def prepare(state: SpoolDir, patterns: list[str]) -> dict:
             os.fsync(out.fileno())
         summary = {**_summary(reads, len(files)), "unreadable": unreadable}
         if summary["alerts"]:
-            tmp.replace(state.spool_file)
+            tmp.replace(batch_file)
         else:
             tmp.unlink()
         _sync_dir(state.spool)
-        pending = {"version": MANIFEST_VERSION, "files": entries, "batch": summary}
+        batch = {"id": batch_id, "job": asdict(job), "file": batch_file.name, **summary}
+        pending = {"version": MANIFEST_VERSION, "files": entries, "batch": batch}
         _write_atomically(state.pending, json.dumps(pending, indent=1).encode())
     _report(reads, summary, state)
-    return summary
+    return batch
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """Where target-postgres loads tap-wazuh's alerts: `commit` checks the batch is there."""
+
+    conninfo: str
+    table: str = DEFAULT_TABLE
+    source: str = "NIS2_PG_*"  # the settings it came from, for error messages
+
+    @classmethod
+    def from_env(cls) -> Warehouse:
+        """target-postgres's own settings when set (its URL first, as it does), else NIS2_PG_*."""
+        env = os.environ
+        table = env.get(TABLE_ENV) or DEFAULT_TABLE
+        if url := env.get("TARGET_POSTGRES_SQLALCHEMY_URL"):
+            conninfo = re.sub(r"^postgres(?:ql)?\+\w+://", "postgresql://", url)
+            return cls(conninfo, table, "TARGET_POSTGRES_SQLALCHEMY_URL")
+        if env.get("TARGET_POSTGRES_HOST"):
+            keys = {"host": "HOST", "port": "PORT", "user": "USER", "password": "PASSWORD"}
+            keys["dbname"] = "DATABASE"
+            parts = {k: env.get(f"TARGET_POSTGRES_{v}") for k, v in keys.items()}
+            parts = {k: v for k, v in parts.items() if v}
+            return cls(make_conninfo(**parts), table, "TARGET_POSTGRES_HOST, _PORT, _DATABASE, ...")
+        return cls(PgSettings.from_env().conninfo(), table)
+
+    def display(self) -> str:
+        """Where it connects, without the password."""
+        try:
+            parts = conninfo_to_dict(self.conninfo)
+        except psycopg.Error:
+            return f"the connection in {self.source} (unreadable)"
+        return (
+            f"{parts.get('user', '')}@{parts.get('host', '')}:{parts.get('port', '')}/"
+            f"{parts.get('dbname', '')} (from {self.source})"
+        )
+
+    def missing(self, ids: Sequence[str]) -> int:
+        """How many of `ids` are not in the table: one anti-join over a temporary table."""
+        schema, _, name = self.table.rpartition(".")
+        table = sql.Identifier(schema, name) if schema else sql.Identifier(name)
+        with psycopg.connect(self.conninfo, connect_timeout=30) as conn:
+            conn.execute("create temporary table spooled (id text) on commit drop")
+            with conn.cursor().copy("copy spooled (id) from stdin") as copy:
+                for alert_id in ids:
+                    copy.write_row((alert_id,))
+            conn.execute("analyze spooled")
+            query = sql.SQL(
+                "select count(distinct s.id) from spooled s "
+                "where not exists (select from {} t where t.id = s.id)"
+            ).format(table)
+            try:
+                return conn.execute(query).fetchone()[0]
+            except psycopg.errors.UndefinedTable:
+                return len(set(ids))
+
+
+def _spooled_ids(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        return [orjson.loads(line)["id"] for line in handle]
+
+
+def _check_loaded(state: SpoolDir, batch: dict, warehouse: Warehouse) -> None:
+    """Refuse to commit unless every alert of the batch is in the warehouse: a tap-wazuh
+    reading another folder loads nothing, and a commit would then lose the batch."""
+    if not batch.get("alerts"):
+        return
+    try:
+        ids = _spooled_ids(state.batch_file(batch))
+    except OSError as exc:
+        raise SpoolError(
+            f"the spool file of batch {batch.get('id')} is gone ({exc.strerror}); nothing "
+            "marked loaded, the next run spools its lines again"
+        ) from None
+    try:
+        missing = warehouse.missing(ids)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpoolError(
+            f"cannot check batch {batch.get('id')} in the warehouse {warehouse.display()}: "
+            f"{reason}. Nothing marked loaded; the next run spools the batch again"
+        ) from None
+    if missing:
+        raise SpoolError(
+            f"{missing:,} of {len(set(ids)):,} alerts of batch {batch.get('id')} are not in "
+            f"{warehouse.table} ({warehouse.display()}): tap-wazuh did not load "
+            f"{state.spool}/*.json. Set {TAP_PATH_SETTING} to {STATE_DIR_SETTING} + "
+            "/spool/*.json, or look for rows the load dropped. Nothing marked loaded; the "
+            "next run spools the batch again"
+        )
 
 
 def _summary(reads: list[FileRead], file_count: int) -> dict:
@@ -334,24 +524,34 @@ def _report(reads: list[FileRead], summary: dict, state: SpoolDir) -> None:
     )
 
 
-def commit(state: SpoolDir) -> dict | None:
-    """Make the pending manifest the committed one, then empty the spool (crash-safe order)."""
+def commit(state: SpoolDir, warehouse: Warehouse, job: Job | None = None) -> dict | None:
+    """Once every alert of the batch is in the warehouse, make the pending manifest the
+    committed one, then empty the spool (crash-safe order)."""
+    job = job or Job.current()
     with state.locked():
         if not state.pending.exists():
             _say("nothing to commit (no prepared batch)")
             state.clear_spool()
             return None
         batch = state.read_manifest(state.pending).get("batch", {})
+        _holder_blocks(state, batch, job, "commit")
+        _check_loaded(state, batch, warehouse)
         state.pending.replace(state.committed)  # the commit point: one atomic rename
         _sync_dir(state.root)
         state.clear_spool()
-    _say(f"committed {batch.get('alerts', 0):,} alerts; the next run reads on from there")
+    _say(
+        f"committed batch {batch.get('id')}: {batch.get('alerts', 0):,} alerts, all found in "
+        f"{warehouse.table}; the next run reads on from there"
+    )
     return batch
 
 
-def reset(state: SpoolDir) -> None:
+def reset(state: SpoolDir, job: Job | None = None) -> None:
     """Forget what was read: the next prepare spools every alert file from its start."""
     with state.locked():
+        if state.pending.exists():
+            batch = state.read_manifest(state.pending).get("batch", {})
+            _holder_blocks(state, batch, job or Job.current(), "reset")
         state.clear_spool()
         state.pending.unlink(missing_ok=True)
         state.committed.unlink(missing_ok=True)
@@ -367,7 +567,13 @@ def status(state: SpoolDir) -> None:
     )
     if state.pending.exists():
         batch = state.read_manifest(state.pending).get("batch", {})
-        _say(f"pending, not committed: {batch.get('alerts', 0):,} alerts in {state.spool}")
+        holder = Job.from_record(batch.get("job"))
+        running = holder.is_running() if holder else False
+        owner = {True: "its job still runs", False: "its job is gone"}.get(running, "")
+        _say(
+            f"pending, not committed: batch {batch.get('id')}, {batch.get('alerts', 0):,} "
+            f"alerts in {state.spool} ({owner or 'its job ran on another machine'})"
+        )
 
 
 def _sources_from_env() -> list[str]:
@@ -400,7 +606,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help=f"glob of alert files, repeatable (env {SOURCES_ENV}: JSON list; default Wazuh's)",
     )
-    sub.add_parser("commit", help="after a successful load: remember what was loaded")
+    sub.add_parser(
+        "commit",
+        help=f"after the load: check the batch is in the warehouse (target-postgres's "
+        f"settings, else NIS2_PG_*; table: env {TABLE_ENV}), then remember it",
+    )
     sub.add_parser("reset", help="forget what was loaded; the next run reads everything")
     sub.add_parser("status", help="what was committed and what is pending")
     return parser
@@ -413,13 +623,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "prepare":
             prepare(state, args.source or _sources_from_env())
         elif args.command == "commit":
-            commit(state)
+            commit(state, Warehouse.from_env())
         elif args.command == "reset":
             reset(state)
         else:
             status(state)
     except SpoolError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"ERROR {exc}")
         return 2
     return 0
 
