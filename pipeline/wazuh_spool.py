@@ -129,14 +129,30 @@ def _boot_id() -> str:
         return ""
 
 
-def _start_time(pid: int) -> int | None:
-    """When a live process started (clock ticks after boot), None if gone or a zombie."""
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 (state) on; None if the process is gone or a zombie."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (name) ": state is field 3
-    return None if fields[0] in {"Z", "X"} else int(fields[19])  # starttime is field 22
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (name) "
+    return None if fields[0] in {"Z", "X"} else fields
+
+
+def _start_time(pid: int) -> int | None:
+    """When a live process started (clock ticks after boot; field 22), None if gone."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def _lineage() -> set[tuple[int, int | None]]:
+    """(pid, start time) of this process and its ancestors: a job's wrapper (`time`, `sh -c`)
+    between Meltano and the spool still belongs to the job."""
+    found, pid = set(), os.getpid()
+    while pid > 1 and (fields := _stat(pid)):
+        found.add((pid, int(fields[19])))
+        pid = int(fields[1])  # ppid is field 4
+    return found
 
 
 @dataclass(frozen=True)
@@ -184,7 +200,7 @@ def _holder_blocks(state: SpoolDir, batch: dict, job: Job, verb: str) -> None:
     """Refuse to `verb` while the batch belongs to another job still running (or one this
     machine cannot check): its lines are being loaded and only it may commit them."""
     holder = Job.from_record(batch.get("job"))
-    if holder is None or holder == job:
+    if holder is None or holder == job or (holder.pid, holder.started) in _lineage():
         return
     running = holder.is_running()
     if running is False:
@@ -449,6 +465,9 @@ class Warehouse:
                 for alert_id in ids:
                     copy.write_row((alert_id,))
             conn.execute("analyze spooled")
+            # SSD-like page cost: probing the id index (target-postgres's key) beats hashing
+            # a year of alerts (50k ids: 0.25 s, not 2.5 s, beside 2M rows); no index: a hash.
+            conn.execute("set local random_page_cost = 1.1")
             query = sql.SQL(
                 "select count(distinct s.id) from spooled s "
                 "where not exists (select from {} t where t.id = s.id)"

@@ -471,6 +471,44 @@ def test_cli_refuses_a_second_job_until_the_first_ends_then_respools_its_batch(
     assert spooled_ids(SpoolDir(state_dir)) == batch
 
 
+def test_a_step_run_through_a_wrapper_of_the_job_still_belongs_to_it(
+    wazuh: Path, tmp_path: Path, warehouse: Warehouse
+) -> None:
+    """prepare by the job's shell, commit by a child shell of it (`sh -c`, `time`, `nice`)."""
+    state_dir = tmp_path / "state"
+    dsn = psycopg.conninfo.conninfo_to_dict(warehouse.conninfo)
+    env = {
+        **os.environ,
+        wazuh_spool.SOURCES_ENV: json.dumps(sources(wazuh)),
+        "TARGET_POSTGRES_SQLALCHEMY_URL": (
+            f"postgresql+psycopg://{dsn['user']}@{dsn['host']}:{dsn['port']}/{dsn['dbname']}"
+        ),
+        wazuh_spool.TABLE_ENV: warehouse.table,
+    }
+    spool_cli = f"{sys.executable} -m pipeline.wazuh_spool --state-dir {state_dir}"
+    job = subprocess.Popen(  # prepare; wait for the load; commit from a child shell
+        [
+            "sh",
+            "-c",
+            f"{spool_cli} prepare && echo prepared && read go && sh -c '{spool_cli} "
+            "commit; echo $?'",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert job.stdout is not None
+    assert job.stdout.readline() == "prepared\n"
+    load(warehouse, SpoolDir(state_dir))
+    out, err = job.communicate("go\n")
+    assert out == "0\n", err[-2000:]
+    assert "committed batch" in err
+    assert (state_dir / "manifest.json").exists()
+
+
 @pytest.mark.integration
 def test_meltano_job_with_only_the_state_dir_moved_fails_at_commit_and_loses_nothing(
     wazuh: Path, tmp_path: Path, test_postgres: EmbeddedPostgres, admin_conninfo: str
