@@ -25,9 +25,13 @@ from pipeline.settings import ROOT
 SERVICE_USER = "embedded_postgres"
 
 # Settings for a 2-core analytics box: bigger buffers and WAL than the defaults, durable commits.
+# wal_level=minimal (no replicas of the embedded server): a table created and filled in one
+# transaction, as dbt builds every table, is written once instead of once more into the WAL;
+# commits stay durable (fsync at commit). A server that feeds replicas keeps its own setting.
 SERVER_OPTIONS = (
     "-c shared_buffers=512MB -c max_wal_size=4GB -c work_mem=64MB "
-    "-c maintenance_work_mem=256MB -c max_connections=50 -c timezone=UTC"
+    "-c maintenance_work_mem=256MB -c max_connections=50 -c timezone=UTC "
+    "-c wal_level=minimal -c max_wal_senders=0"
 )
 
 

@@ -73,6 +73,19 @@ def test_daily_job_loads_every_source_then_builds() -> None:
     assert "nis2-daily" in schedules
 
 
+def test_log_verification_is_its_own_scheduled_job_and_not_in_the_build() -> None:
+    """The whole-history re-hash runs on its own schedule; the build leaves out exactly it."""
+    dbt = next(u for u in PROJECT["plugins"]["utilities"] if u["name"] == "dbt-postgres")
+    tag = "tag:log_integrity_verification"
+    assert f"--exclude {tag}" in dbt["commands"]["build"]["args"]
+    assert dbt["commands"]["verify-logs"]["args"] == f"test --select {tag}"
+    jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
+    assert jobs["nis2-verify-logs"] == ["dbt-postgres:verify-logs"]
+    assert "nis2-verify-logs" in {s["job"] for s in PROJECT["schedules"]}
+    tagged = (ROOT / "transform" / "tests" / "assert_log_digests_match_raw.sql").read_text()
+    assert "tags=['log_integrity_verification']" in tagged
+
+
 def test_tap_didit_settings_mirror_its_hub_definition() -> None:
     hub = yaml.safe_load((ROOT / "tap-didit" / "meltano-hub.yml").read_text())
     ours = next(p for p in PROJECT["plugins"]["extractors"] if p["name"] == "tap-didit")
@@ -109,7 +122,9 @@ def test_tap_wazuh_reads_exactly_the_spool_wazuh_spool_fills(environment: str | 
 def test_wazuh_loads_sit_between_spool_prepare_and_commit_without_tap_state() -> None:
     tap = next(p for p in PROJECT["plugins"]["extractors"] if p["name"] == "tap-wazuh")
     assert "state" not in tap["capabilities"], "state partitions make tap-jsonl read N x N"
-    for job in PROJECT["jobs"]:
+    loading = [job for job in PROJECT["jobs"] if "tap-wazuh target-postgres" in job["tasks"]]
+    assert {job["name"] for job in loading} >= {"nis2-load", "nis2-daily"}
+    for job in loading:
         tasks = job["tasks"]
         load = tasks.index("tap-wazuh target-postgres")
         assert tasks[load - 1] == "wazuh-spool:prepare", job["name"]

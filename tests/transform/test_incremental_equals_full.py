@@ -78,14 +78,14 @@ def full_build(pipeline_run, tmp_path_factory) -> subprocess.CompletedProcess:
 
 
 def built_tables(conn: psycopg.Connection, prefix: str) -> dict[str, str]:
-    """Marts and incremental models dbt built under a schema prefix: {table: schema}."""
+    """Tables dbt built under a schema prefix: {table: schema}. Every mart, every intermediate
+    table (incremental or not) and the incremental staging event facts."""
     rows = conn.execute(
         "select table_name, table_schema from information_schema.tables "
-        "where table_type = 'BASE TABLE' and table_schema = any(%s) "
-        "and (table_name like 'mart\\_%%' or table_name in ("
+        "where table_type = 'BASE TABLE' and (table_schema = any(%s) or table_name in ("
         "'stg_didit__audit_logs', 'stg_wazuh__alerts', 'stg_keycloak__events', "
-        "'stg_keycloak__admin_events', 'int_security_events_unified'))",
-        ([f"{prefix}_nis2", f"{prefix}_staging", f"{prefix}_intermediate"],),
+        "'stg_keycloak__admin_events') and table_schema = %s)",
+        ([f"{prefix}_nis2", f"{prefix}_intermediate"], f"{prefix}_staging"),
     ).fetchall()
     return dict(rows)
 
@@ -138,7 +138,7 @@ def test_the_pipelines_second_build_was_incremental(pipeline_run):
     target = pipeline_run.var_dir / "dbt" / "target"
     for model, incremental_filter in (
         ("staging/didit/stg_didit__audit_logs.sql", "_sdc_batched_at > (select max("),
-        ("intermediate/int_security_events_unified.sql", "where loaded_at > coalesce("),
+        ("marts/nis2/mart_nis2_log_ingestion_gaps.sql", "loaded_at > coalesce("),
         ("marts/nis2/mart_nis2_log_source_coverage.sql", "loaded_at > coalesce("),
     ):
         executed = (target / "run" / "nis2" / "models" / model).read_text()

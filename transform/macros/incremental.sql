@@ -73,7 +73,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['day']}],
-        pre_hook=["{{ reset_watermark_on_full_build() }}"],
+        pre_hook=["{{ reset_watermark_on_full_build() }}", "{{ local_work_mem() }}"],
         post_hook=["{{ save_watermark(ref('" ~ input_model ~ "')) }}"]
     ) }}
 {% endmacro %}
@@ -85,15 +85,18 @@
     select
         c.asset_id,
         coalesce((
+            -- the source system prunes the other branches of the unified view
             select max(p.event_ts) from {{ events_relation }} as p
-            where p.asset_id = c.asset_id and p.event_ts < c.first_new_ts
+            where p.source_system = c.source_system
+                and p.asset_id = c.asset_id and p.event_ts < c.first_new_ts
         ), c.first_new_ts) as restart_ts
     from (
         select
+            e.source_system,
             e.asset_id,
             min(e.event_ts) as first_new_ts
         from {{ events_relation }} as e
         where {{ loaded_after_watermark('e.loaded_at') }}
-        group by e.asset_id
+        group by e.source_system, e.asset_id
     ) as c
 {% endmacro %}

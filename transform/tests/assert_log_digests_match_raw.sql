@@ -1,7 +1,7 @@
 -- Recomputes every sealed day's digest from the raw tables the loader wrote and returns the days
 -- whose rows no longer hash to the recorded digest: edits, deletions or insertions made in the
 -- warehouse behind the loader's back (Annex 3.2.5: protect logs from unauthorised change).
-{{ config(severity='error') }}
+{{ config(severity='error', tags=['log_integrity_verification']) }}
 
 -- materialized: each row becomes jsonb once, not once per field read from it
 with wazuh as materialized (

@@ -11,6 +11,7 @@
     on_schema_change='append_new_columns',
     pre_hook=[
         "{{ reset_watermark_on_full_build() }}",
+        "{{ local_work_mem() }}",
         "{% if is_incremental() %}
         delete from {{ this }} as g
         using ({{ event_restart_points(ref('int_security_events_unified')) }}) as r

@@ -9,7 +9,8 @@
     unique_key='partition_id',
     incremental_strategy='delete+insert',
     full_refresh=false,
-    on_schema_change='append_new_columns'
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ local_work_mem() }}"]
 ) }}
 
 -- not materialized: read three times, PostgreSQL would otherwise copy the whole table first
@@ -22,6 +23,7 @@ with unified as not materialized (
     -- the days that received rows since the last build, recomputed whole
     touched as (
         select distinct
+            source_system,
             asset_id,
             event_date
         from unified
@@ -37,13 +39,21 @@ recomputed as (
         count(*) as row_count,
         {{ partition_digest('u.row_hash') }} as digest,
         max(u.loaded_at) as last_loaded_at
-    from unified as u
     {% if is_incremental() %}
-        -- as a range on event_ts, which the (asset_id, event_ts) index serves
-        inner join touched as t
-            on u.asset_id = t.asset_id
-                and u.event_ts >= cast(t.event_date as timestamp) at time zone 'UTC'
-                and u.event_ts < cast(t.event_date + 1 as timestamp) at time zone 'UTC'
+        -- lateral, one touched day at a time: each branch of the unified view reads that day
+        -- through its staging table's event_ts index (as a join it scanned every branch whole)
+        from touched as t
+        cross join lateral (
+            select v.* from unified as v
+            where v.source_system = t.source_system
+                and v.asset_id = t.asset_id
+                and v.event_ts >= cast(t.event_date as timestamp) at time zone 'UTC'
+                and v.event_ts < cast(t.event_date + 1 as timestamp) at time zone 'UTC'
+            -- offset 0 keeps the planner from flattening the lateral into a join
+            offset 0  -- noqa: AM09
+        ) as u
+    {% else %}
+        from unified as u
     {% endif %}
     group by u.source_system, u.asset_id, u.event_date
 ),
@@ -108,15 +118,21 @@ chained as (
     {{ hash_chain('merged', 'asset_id', 'partition_date', 'digest_sha256') }}
 ),
 
--- the oldest event still held per source, one index lookup each
+-- the oldest event still held per source, one index lookup each (the source system prunes
+-- the other branches of the unified view)
 held as (
     select
         a.asset_id,
         cast((
             select min(u.event_ts) from unified as u
-            where u.asset_id = a.asset_id
+            where u.source_system = a.source_system and u.asset_id = a.asset_id
         ) at time zone 'UTC' as date) as oldest_retained_date
-    from (select distinct m.asset_id from merged as m) as a
+    from (
+        select distinct
+            m.source_system,
+            m.asset_id
+        from merged as m
+    ) as a
 ),
 
 retention as (
