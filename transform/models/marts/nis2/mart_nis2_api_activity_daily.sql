@@ -25,47 +25,32 @@ with
         from changed_days as c cross join baseline_weeks as w
     ),
 
-    -- the recomputed days and the baseline weeks behind them, as UTC ranges on the event index
+    -- the recomputed days and the baseline weeks behind them
     read_days as (
         select distinct r.day - 7 * w.weeks as day
         from recompute_days as r cross join baseline_weeks as w
     ),
 {% endif %}
 
-requests as (
-    select
-        cast(l.event_ts at time zone 'UTC' as date) as day,
-        coalesce(l.application_name, 'didit-console') as application,
-        l.http_method,
-        (l.status_code / 100) || 'xx' as status_class,
-        l.status_code,
-        lower(coalesce(l.actor, l.api_key_name, l.request_email, 'anonymous')) as principal,
-        l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE') as is_write,
-        l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
-        and {{ is_admin_path('l.request_path') }} as is_admin_path
-    from {{ ref('stg_didit__audit_logs') }} as l
-    {% if is_incremental() %}
-        inner join read_days as d
-            on l.event_ts >= cast(d.day as timestamp) at time zone 'UTC'
-                and l.event_ts < cast(d.day + 1 as timestamp) at time zone 'UTC'
-    {% endif %}
-),
-
+-- one row per principal and group, from the per-day intermediate (the audit entries were
+-- read and grouped there once)
 per_principal as (
     select
-        day,
-        application,
-        http_method,
-        status_class,
-        principal,
-        count(*) as requests,
-        count(*) filter (where status_code between 400 and 499) as err_4xx,
-        count(*) filter (where status_code >= 500) as err_5xx,
-        count(*) filter (where status_code in (401, 403)) as auth_fail_401_403,
-        count(*) filter (where is_write) as writes,
-        count(*) filter (where is_write and is_admin_path) as admin_path_writes
-    from requests
-    group by day, application, http_method, status_class, principal
+        p.day,
+        p.application,
+        p.http_method,
+        p.status_class,
+        p.principal,
+        p.requests,
+        p.err_4xx,
+        p.err_5xx,
+        p.auth_fail_401_403,
+        p.writes,
+        p.admin_path_writes
+    from {{ ref('int_api_requests_by_principal_daily') }} as p
+    {% if is_incremental() %}
+        where p.day in (select d.day from read_days as d)
+    {% endif %}
 ),
 
 principal_baseline as (
@@ -105,8 +90,6 @@ spikes as (
     group by day, application, http_method, status_class
 ),
 
--- summed from the per-principal counts (one row per principal and group), so the audit
--- entries are read and grouped once
 daily as (
     select
         day,
