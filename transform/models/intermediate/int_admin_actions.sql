@@ -2,13 +2,17 @@
 -- Didit API/Console write to an administrative path or by a Console member with an admin role.
 -- Incremental: Didit entries loaded since the last build are added (audit entries never
 -- change); the few Keycloak admin events are recomputed every time, so an actor's principal
--- follows the current user table as in a build from scratch.
+-- follows the current user table as in a build from scratch. loaded_at is the source row's
+-- load time.
 {{ config(
     materialized='incremental',
     unique_key='admin_action_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[{'columns': ['admin_action_id'], 'unique': True}],
+    indexes=[
+        {'columns': ['admin_action_id'], 'unique': True},
+        {'columns': ['loaded_at'], 'type': 'brin'},
+    ],
     pre_hook=["{{ reset_watermark_on_full_build() }}"],
     post_hook=["{{ save_watermark(ref('stg_didit__audit_logs')) }}"]
 ) }}
@@ -32,7 +36,8 @@ keycloak as (
         cast(null as integer) as status_code,
         a.ip_address,
         a.auth_client_id as application,
-        a.auth_client_id in ('security-admin-console', 'admin-cli') as via_admin_system
+        a.auth_client_id in ('security-admin-console', 'admin-cli') as via_admin_system,
+        a.loaded_at
     from {{ ref('stg_keycloak__admin_events') }} as a
     left join keycloak_users as u on a.auth_user_id = u.user_id
 ),
@@ -49,7 +54,8 @@ didit as (
         l.status_code,
         l.ip_address,
         coalesce(l.application_name, 'didit') as application,
-        l.actor_type = 'USER' as via_admin_system
+        l.actor_type = 'USER' as via_admin_system,
+        l.loaded_at
     from {{ ref('stg_didit__audit_logs') }} as l
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
         and {{ is_admin_path('l.request_path') }}

@@ -1,10 +1,57 @@
 -- Authentication events from every source in one shape (Annex 3.2.3(d)): Keycloak log-ins,
 -- failures and lockouts, and Didit API requests refused with 401/403 (a failed credential).
+-- Incremental: events loaded since the last build are added (an event re-sent by a tap
+-- replaces its row); the Keycloak events of users whose e-mail or username changed (or who
+-- appeared or vanished) are recomputed, so a principal always follows the current user
+-- table as in a build from scratch. loaded_at (the source row's load time) tells later
+-- models which rows are new; they notice a changed principal from the user table themselves.
+{{ config(
+    materialized='incremental',
+    unique_key='auth_event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[
+        {'columns': ['auth_event_id'], 'unique': True},
+        {'columns': ['loaded_at'], 'type': 'brin'},
+    ],
+    pre_hook=[
+        "{{ reset_watermark_on_full_build() }}",
+        "{{ create_key_snapshot() }}",
+    ],
+    post_hook=[
+        "{% for m in ['stg_keycloak__events', 'stg_didit__audit_logs'] %}
+        {{ save_watermark(ref(m), name=this.identifier ~ ':' ~ m) }};
+        {% endfor %}",
+        "{{ save_key_snapshot(keycloak_principals_sql()) }}",
+    ]
+) }}
+
 with keycloak_users as (
     select
         user_id,
         coalesce(email, username) as principal
     from {{ ref('stg_keycloak__users') }}
+),
+
+{% if is_incremental() %}
+    changed_users as (
+        {{ changed_keys(keycloak_principals_sql()) }}
+    ),
+{% endif %}
+
+keycloak_events as (
+    select e.*
+    from {{ ref('stg_keycloak__events') }} as e
+    {% if is_incremental() %}
+        where {{ loaded_after_watermark('e.loaded_at', this.identifier ~ ':stg_keycloak__events') }}
+        union all
+        -- the few users whose principal changed: their older events (read only then)
+        select e.*
+        from {{ ref('stg_keycloak__events') }} as e
+        where exists (select 1 from changed_users)
+            and e.user_id in (select c.key from changed_users as c)
+            and not {{ loaded_after_watermark('e.loaded_at', this.identifier ~ ':stg_keycloak__events') }}
+    {% endif %}
 ),
 
 keycloak as (
@@ -29,8 +76,11 @@ keycloak as (
             when e.details ? 'mfa' then cast(e.details ->> 'mfa' as boolean)
             when e.details ? 'credential_type'
                 then e.details ->> 'credential_type' in ('otp', 'webauthn', 'webauthn-passwordless')
-        end as mfa_used
-    from {{ ref('stg_keycloak__events') }} as e
+        end as mfa_used,
+        e.event_id as source_event_id,
+        e.user_id,
+        e.loaded_at
+    from keycloak_events as e
     left join keycloak_users as u on e.user_id = u.user_id
     where e.event_type in ('LOGIN', 'LOGIN_ERROR')
         or e.event_type like 'USER_DISABLED_BY_%LOCKOUT'
@@ -54,12 +104,20 @@ didit as (
         end as outcome,
         http_method || ' ' || request_path as event_name,
         case when status_code in (401, 403) then 'http_' || status_code end as error,
-        cast(null as boolean) as mfa_used
+        cast(null as boolean) as mfa_used,
+        audit_log_id as source_event_id,
+        cast(null as text) as user_id,
+        loaded_at
     from {{ ref('stg_didit__audit_logs') }}
     -- LIKE, not a regular expression: this filter reads every audit-log entry
-    where status_code in (401, 403)
+    where (
+        status_code in (401, 403)
         or request_path like '%/auth/v2/programmatic/login/%'
         or request_path like '%/auth/v2/2fa/%'
+    )
+    {% if is_incremental() %}
+        and {{ loaded_after_watermark('loaded_at', this.identifier ~ ':stg_didit__audit_logs') }}
+    {% endif %}
 )
 
 select * from keycloak

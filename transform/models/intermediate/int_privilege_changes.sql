@@ -1,6 +1,19 @@
 -- Role grants and revocations (Annex 3.2.3(b), 11.2.2(f)): one row per admin event and role,
 -- from Keycloak admin events on role mappings (the representation lists the roles) and from
 -- Didit Console member role changes (PATCH .../members/{id}/ with a role in the body).
+-- Incremental: Didit entries loaded since the last build are added (audit entries never
+-- change); the few Keycloak role events are recomputed every time, so actor and target follow
+-- the current user table as in a build from scratch.
+{{ config(
+    materialized='incremental',
+    unique_key='privilege_change_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[{'columns': ['privilege_change_id'], 'unique': True}],
+    pre_hook=["{{ reset_watermark_on_full_build() }}"],
+    post_hook=["{{ save_watermark(ref('stg_didit__audit_logs')) }}"]
+) }}
+
 with role_events as (
     select
         a.admin_event_id,
@@ -75,10 +88,14 @@ didit as (
     from {{ ref('stg_didit__audit_logs') }} as l
     left join {{ ref('privileged_roles') }} as p
         on l.request_role = p.role_name and p.source_system = 'didit'
-    where l.http_method in ('PATCH', 'PUT', 'POST')
-        and l.request_path ~ '/members/[^/]+/$'
-        and l.request_role is not null
+    -- the cheap tests first: the pattern is matched only on the few entries with a role
+    where l.request_role is not null
         and l.status_code < 400
+        and l.http_method in ('PATCH', 'PUT', 'POST')
+        and l.request_path ~ '/members/[^/]+/$'
+        {% if is_incremental() %}
+            and {{ loaded_after_watermark('l.loaded_at') }}
+        {% endif %}
 )
 
 select * from keycloak

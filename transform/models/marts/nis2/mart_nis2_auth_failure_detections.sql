@@ -2,11 +2,31 @@
 -- brute force on one account, password spray from one source, lockout bursts (TIG: >= 3 in
 -- 15 min) and a success after failures. Each detection says whether the SIEM raised an alarm;
 -- one that it did not is a monitoring false negative (Annex 3.2.2).
-with auth as (
-    select * from {{ ref('int_auth_events') }}
-),
+-- Incremental: per source system, the detections from a cut before the earliest new event
+-- are recomputed (macros/auth_windows.sql explains the cut); an older detection whose window
+-- a new SIEM alert falls into gets that alert.
+{{ config(
+    materialized='incremental',
+    unique_key='detection_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    indexes=[
+        {'columns': ['detection_id'], 'unique': True},
+        {'columns': ['source_system', 'detected_at']},
+    ],
+    pre_hook=[
+        "{{ reset_watermark_on_full_build() }}",
+        "{{ create_key_snapshot('users') }}",
+        "{% if is_incremental() %}{{ auth_detection_cuts() }}{% endif %}",
+    ],
+    post_hook=[
+        "{{ save_watermark(ref('int_auth_events'), name=this.identifier ~ ':int_auth_events') }}",
+        "{{ save_key_snapshot(keycloak_principals_sql(), 'users') }}",
+        "{{ save_watermark(ref('stg_wazuh__alerts'), name=this.identifier ~ ':stg_wazuh__alerts') }}",
+    ]
+) }}
 
-params as (
+with params as (
     select
         make_interval(mins => cast({{ policy('BRUTEFORCE_WINDOW_MINUTES') }} as integer)) as win,
         {{ policy('BRUTEFORCE_FAILURES') }} as bruteforce_min,
@@ -15,6 +35,26 @@ params as (
         {{ threshold('TIG_LOCKOUTS_COUNT') }} as lockouts_min,
         make_interval(mins => cast({{ threshold('TIG_LOCKOUTS_WINDOW_MINUTES') }} as integer))
             as lockout_win
+),
+
+{% if is_incremental() %}
+    cuts as (
+        select
+            source_system,
+            cut_at
+        from auth_detection_cuts
+    ),
+{% endif %}
+
+-- the events that can decide a detection from the cut on (all of them in a full build)
+auth as (
+    select a.*
+    from {{ ref('int_auth_events') }} as a
+    {% if is_incremental() %}
+        inner join cuts as c
+            on a.source_system = c.source_system
+                and a.event_ts >= c.cut_at - {{ auth_detection_lookback() }}
+    {% endif %}
 ),
 
 failures as (
@@ -119,7 +159,7 @@ successes as (
     where outcome = 'success'
 ),
 
-flagged as (
+flagged_all as (
     select
         'user_bruteforce' as detection_type,
         u.source_system,
@@ -175,6 +215,15 @@ flagged as (
     from successes as s
     cross join params as p
     where s.n_in_window >= p.success_after_min
+),
+
+-- flags before the cut belong to detections that stay as they are
+flagged as (
+    select f.*
+    from flagged_all as f
+    {% if is_incremental() %}
+        inner join cuts as c on f.source_system = c.source_system and f.event_ts >= c.cut_at
+    {% endif %}
 ),
 
 -- consecutive flagged events of one key closer than the window form one detection
@@ -276,25 +325,80 @@ measured as (
             and d.source_system = c.source_system
             and d.group_key = c.group_key
             and d.first_flag_at = c.first_flag_at
+),
+
+{% if is_incremental() %}
+    -- SIEM alerts loaded since the last build, for the detections kept from it
+    new_alerts as materialized (
+        select
+            a.alert_id,
+            a.event_ts,
+            {{ pseudonymise('a.src_ip') }} as src_ip_key
+        from {{ ref('stg_wazuh__alerts') }} as a
+        where {{ new_since_last_build('a.loaded_at', 'stg_wazuh__alerts') }}
+            and a.rule_level >= 10
+            and a.src_ip is not null
+    ),
+
+    realerted as (
+        select
+            k.detection_id,
+            min(a.alert_id) as alert_id
+        from {{ this }} as k
+        inner join new_alerts as a
+            on k.src_ip_key = a.src_ip_key
+                and a.event_ts between k.detected_at - (select p.win from params as p)
+                and k.window_end + interval '30 minutes'
+        group by k.detection_id
+    ),
+{% endif %}
+
+recomputed as (
+    select
+        md5(detection_type || '|' || source_system || '|' || group_key || '|' || first_flag_at)
+            as detection_id,
+        detection_type,
+        source_system,
+        {{ pseudonymise('principal') }} as principal_key,
+        {{ pseudonymise('src_ip') }} as src_ip_key,
+        application,
+        coalesce(window_start, first_flag_at) as window_start,
+        window_end,
+        first_flag_at as detected_at,
+        failures,
+        distinct_users,
+        distinct_ips,
+        lockouts,
+        peak_in_window,
+        threshold_used,
+        siem_alert_id is not null as alert_raised_in_siem,
+        siem_alert_id
+    from measured
 )
 
-select
-    md5(detection_type || '|' || source_system || '|' || group_key || '|' || first_flag_at)
-        as detection_id,
-    detection_type,
-    source_system,
-    {{ pseudonymise('principal') }} as principal_key,
-    {{ pseudonymise('src_ip') }} as src_ip_key,
-    application,
-    coalesce(window_start, first_flag_at) as window_start,
-    window_end,
-    first_flag_at as detected_at,
-    failures,
-    distinct_users,
-    distinct_ips,
-    lockouts,
-    peak_in_window,
-    threshold_used,
-    siem_alert_id is not null as alert_raised_in_siem,
-    siem_alert_id
-from measured
+
+select * from recomputed
+{% if is_incremental() %}
+    union all
+    select
+        k.detection_id,
+        k.detection_type,
+        k.source_system,
+        k.principal_key,
+        k.src_ip_key,
+        k.application,
+        k.window_start,
+        k.window_end,
+        k.detected_at,
+        k.failures,
+        k.distinct_users,
+        k.distinct_ips,
+        k.lockouts,
+        k.peak_in_window,
+        k.threshold_used,
+        true as alert_raised_in_siem,
+        least(k.siem_alert_id, r.alert_id) as siem_alert_id
+    from {{ this }} as k
+    inner join realerted as r on k.detection_id = r.detection_id
+    where k.siem_alert_id is null or r.alert_id < k.siem_alert_id
+{% endif %}
