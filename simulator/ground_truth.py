@@ -142,6 +142,13 @@ def _mfa_expectations(s: Schedule, end: datetime) -> list[dict]:
         )
     if _covered(cover, s.period_start, end):
         expect.append(_forbid(MFA, {"principal_class": "service", "target_status": "below_target"}))
+    first, _, second = kg.factor_removal_logins_ms(s)
+    if from_epoch_ms(second) <= end:
+        # the remover's Saturday holds only her two log-ins: the first with her app, the one
+        # after REMOVE_TOTP without it (the credential row is gone; the event dates the removal)
+        day = from_epoch_ms(first).date().isoformat()
+        match = {"day": day, "application": kg.ACCOUNT_CLIENT, "principal_class": "standard"}
+        expect.append(_exp(MFA, {**match, "logins": 2, "logins_with_mfa": 1}))
     return expect
 
 
@@ -440,13 +447,16 @@ def build_ground_truth(
             f"{kg.LATE_ENROLLER} only from mid-period. The HR sync's service account "
             f"({kg.SERVICE_ACCOUNT}) signs in nightly with client credentials under a documented "
             "exception (transform/seeds/policy_exceptions.csv), counted but not a finding "
-            "while the exception is valid.",
+            f"while the exception is valid. {kg.FACTOR_REMOVER} sets up an authenticator app, "
+            "then on a Saturday signs in to the account console with it, removes it "
+            "(REMOVE_CREDENTIAL, REMOVE_TOTP) and signs in again without a second factor.",
             Window(s.period_start, end),
             ["keycloak.credential", "keycloak.event_entity", "keycloak.user_role_mapping"],
             {
                 "user_email": kg.MFA_MISSING_ADMIN,
                 "keycloak_user_id": user[kg.MFA_MISSING_ADMIN].id,
                 "late_enroller_keycloak_user_id": by_name[kg.LATE_ENROLLER].id,
+                "factor_remover_keycloak_user_id": by_name[kg.FACTOR_REMOVER].id,
                 "service_account": kg.SERVICE_ACCOUNT,
                 "service_client": kg.SERVICE_CLIENT,
             },

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import orjson
 
-from simulator.clock import day_start, new_uuid, slot_rng, to_epoch_ms
+from simulator.clock import day_start, from_epoch_ms, new_uuid, slot_rng, to_epoch_ms
 from simulator.didit_scenarios import BRUTE_FORCE_TARGET, GRANT_ACTOR, GRANT_TARGET
 from simulator.organisation import KEYCLOAK_ROLES, Organisation
 from simulator.schedule import BRUTE_FORCE_IP, SPRAY_IP, Schedule
@@ -45,6 +45,12 @@ MFA_MISSING_ADMIN = "ana.ruiz@example.org"  # privileged, password only: the pla
 LATE_ENROLLER = "julia.meyer"  # enrols OTP mid-period: her earlier log-ins had no second factor
 NO_SECOND_FACTOR = ("oskar.wolf", "tara.murphy")  # standard staff still on password only
 LATE_ENROLMENT_FRAC = 0.5
+# Sets up an authenticator app in the period, then removes it on a Saturday between two
+# log-ins to the account console (Keycloak: REMOVE_CREDENTIAL and REMOVE_TOTP, the row deleted).
+FACTOR_REMOVER = "xenia.popescu"
+FACTOR_REMOVER_ENROLMENT_FRAC = 0.25
+FACTOR_REMOVAL_FRAC = 0.6
+ACCOUNT_CLIENT = CLIENTS[1]  # Keycloak's account console: where people manage their factors
 # Stands in for hashes and OTP seeds in secret_data: must never reach the warehouse or a log.
 SECRET_MARKER = "SIMULATED-CREDENTIAL-SECRET"  # noqa: S105 - a marker, not a secret
 
@@ -191,13 +197,20 @@ def second_factor(user: KcUser) -> str | None:
 
 def enrolment_ms(sched: Schedule, user: KcUser) -> int:
     """When the account's second factor was enrolled (the late enroller: mid-period)."""
-    if user.username == LATE_ENROLLER:
-        return (
-            to_epoch_ms(sched.period_start)
-            + int(LATE_ENROLMENT_FRAC * sched.days) * DAY_MS
-            + 9 * HOUR_MS
+    if user.username in (LATE_ENROLLER, FACTOR_REMOVER):
+        frac = (
+            LATE_ENROLMENT_FRAC if user.username == LATE_ENROLLER else FACTOR_REMOVER_ENROLMENT_FRAC
         )
+        return to_epoch_ms(sched.period_start) + int(frac * sched.days) * DAY_MS + 9 * HOUR_MS
     return user.created_ms + 2 * DAY_MS
+
+
+def factor_removal_logins_ms(sched: Schedule) -> tuple[int, int, int]:
+    """The factor remover's Saturday: log-in with her app, its removal, log-in without it."""
+    day = sched.start + timedelta(days=int(FACTOR_REMOVAL_FRAC * sched.days))
+    day += timedelta(days=(5 - day.weekday()) % 7)
+    first = to_epoch_ms(day_start(day)) + 10 * HOUR_MS + 12 * MIN_MS
+    return first, first + 4 * MIN_MS, first + 25 * MIN_MS
 
 
 def service_account(org: Organisation, sched: Schedule) -> KcUser:
@@ -240,6 +253,65 @@ def _credential_rows(org: Organisation, sched: Schedule, users: list[KcUser]) ->
                 }
             )
     return rows
+
+
+def _factor_events(
+    kc: KeycloakRows,
+    org: Organisation,
+    sched: Schedule,
+    days: list[date],
+    users: list[KcUser],
+    credentials: list[dict],
+) -> None:
+    """What Keycloak logs when second factors change: UPDATE_CREDENTIAL (plus UPDATE_TOTP for
+    an OTP) at each enrolment made in the period, and the factor remover's Saturday: a log-in
+    with her app, REMOVE_CREDENTIAL (plus REMOVE_TOTP) naming it, a log-in without it."""
+    rng = slot_rng(org.seed, "keycloak", "factor_events")
+    in_period = set(days)
+    by_id = {u.id: u for u in users}
+    for c in credentials:
+        u = by_id[c["user_id"]]
+        when = c["created_date"]
+        if c["type"] == "password" or from_epoch_ms(when).date() not in in_period:
+            continue
+        details = {
+            "custom_required_action": "CONFIGURE_TOTP"
+            if c["type"] == "otp"
+            else "webauthn-register",
+            "credential_type": c["type"],
+            "username": u.username,
+        }
+        for etype in (
+            ("UPDATE_CREDENTIAL", "UPDATE_TOTP") if c["type"] == "otp" else ("UPDATE_CREDENTIAL",)
+        ):
+            kc.event(
+                rng,
+                org.realm_id,
+                when,
+                etype,
+                u,
+                u.ip,
+                ACCOUNT_CLIENT,
+                details=dict(details),
+            )
+    first, removal, second = factor_removal_logins_ms(sched)
+    if from_epoch_ms(first).date() not in in_period:
+        return
+    u = next(u for u in users if u.username == FACTOR_REMOVER)
+    app = next(c for c in credentials if c["user_id"] == u.id and c["type"] == "otp")
+    client = ACCOUNT_CLIENT
+    kc.event(rng, org.realm_id, first, "LOGIN", u, u.ip, client)
+    kc.event(rng, org.realm_id, first + 500, "CODE_TO_TOKEN", u, u.ip, client)
+    details = {
+        "credential_type": "otp",
+        "credential_id": app["id"],
+        "credential_user_label": app["user_label"],
+        "username": u.username,
+    }
+    for etype in ("REMOVE_CREDENTIAL", "REMOVE_TOTP"):
+        kc.event(rng, org.realm_id, removal, etype, u, u.ip, client, details=dict(details))
+    kc.event(rng, org.realm_id, second, "LOGIN", u, u.ip, client)
+    kc.event(rng, org.realm_id, second + 500, "CODE_TO_TOKEN", u, u.ip, client)
 
 
 def _static_tables(
@@ -562,6 +634,8 @@ def generate_keycloak(
     _brute_force(kc, slot_rng(org.seed, "scenario", "kc_brute_force"), org, sched, users)
     _spray(kc, slot_rng(org.seed, "scenario", "kc_spray"), org, sched, users)
     changes = _admin_history(kc, org, sched, users)
+    credentials = _credential_rows(org, sched, users)
+    _factor_events(kc, org, sched, days, users, credentials)
     kc.tables["event_entity"] = [e for e in kc.tables["event_entity"] if e["event_time"] <= end_ms]
     kc.tables["admin_event_entity"] = [
         e for e in kc.tables["admin_event_entity"] if e["admin_event_time"] <= end_ms
@@ -569,8 +643,14 @@ def generate_keycloak(
     leaver = next(u for u in users if u.username == PROPER_LEAVER)
     disabled = to_epoch_ms(day_start(leaver.end)) + 16 * HOUR_MS <= end_ms
     _static_tables(kc, org, sched, users, [c for c in changes if c.at_ms <= end_ms], disabled)
+    # Keycloak deletes a removed credential's row: only the events keep its removal
+    _, removal_ms, _ = factor_removal_logins_ms(sched)
+    remover = next(u for u in users if u.username == FACTOR_REMOVER)
     kc.tables["credential"] = [
-        c for c in _credential_rows(org, sched, users) if c["created_date"] <= end_ms
+        c
+        for c in credentials
+        if c["created_date"] <= end_ms
+        and not (c["user_id"] == remover.id and c["type"] == "otp" and removal_ms <= end_ms)
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "schema.sql").write_text(
