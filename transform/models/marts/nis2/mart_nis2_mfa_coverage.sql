@@ -3,7 +3,7 @@
 -- with a second factor enrolled at that moment, its phishing-resistant share (TIG tiers), and
 -- the policy target per class and exposure. Log-ins without a factor but covered by a valid
 -- exception (M16) are counted separately and left out of the percentages, never hidden.
-with logins as (
+with logins as not materialized (
     select * from {{ ref('int_keycloak_logins_mfa') }}
 ),
 
@@ -19,18 +19,37 @@ daily as (
         count(*) filter (where not has_mfa and exception_id is not null) as exceptions_applied,
         count(*) filter (
             where principal_class = 'privileged' and not has_mfa and exception_id is null
-        ) as privileged_logins_without_mfa,
+        ) as privileged_logins_without_mfa
+    from logins
+    group by 1, 2, 3, 4
+),
+
+-- the few excepted log-ins apart: a distinct list over every log-in would sort them all
+applied as (
+    select
+        cast(event_ts at time zone 'UTC' as date) as day,
+        application,
+        principal_class,
+        internet_facing,
         string_agg(distinct exception_id, ';' order by exception_id) as exception_ids
     from logins
+    where exception_id is not null
     group by 1, 2, 3, 4
 ),
 
 scoped as (
     select
         d.*,
+        a.exception_ids,
         d.logins - d.exceptions_applied as logins_in_scope,
         t.target_mfa_pct
     from daily as d
+    left join applied as a
+        on
+            d.day = a.day
+            and d.application = a.application
+            and d.principal_class = a.principal_class
+            and d.internet_facing = a.internet_facing
     left join {{ ref('mfa_policy_targets') }} as t
         on d.principal_class = t.principal_class and d.internet_facing = t.internet_facing
 )
