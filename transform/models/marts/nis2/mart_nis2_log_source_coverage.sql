@@ -40,13 +40,6 @@ events as (
         {% endif %}
 ),
 
-days as (
-    select cast(d as date) as day
-    from generate_series(
-            (select min(day) from events), (select max(day) from events), interval '1 day'
-        ) as g (d)
-),
-
 per_day as (
     select
         asset_id,
@@ -67,6 +60,15 @@ per_day as (
         ) as future_ts_events
     from events
     group by asset_id, day
+),
+
+-- from the per-day rows, not the events: two more passes over every event otherwise
+days as (
+    select cast(d as date) as day
+    from generate_series(
+            (select min(p.day) from per_day as p), (select max(p.day) from per_day as p),
+            interval '1 day'
+        ) as g (d)
 )
 
 select
