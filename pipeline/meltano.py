@@ -63,7 +63,7 @@ def pipeline_env(
 _ECHO = re.compile(
     r"Running job with name|\[error|\[warning +\] meltano|Done\. PASS=|No files found|"
     r"incident register:|Skipping invalid JSON|target-postgres +METRIC.*record_count|"
-    r"wazuh-spool: (spooled|committed|.*line left out|.*held back)"
+    r"wazuh-spool: (spooled|committed|ERROR|.*line left out|.*held back)"
 )
 _JOB_NAME = re.compile(r"Running job with name '[^:']*:?([^']*)'")
 _LOADED = re.compile(r'"value":(\d+),"tags":\{"stream":"([^"]+)"')
