@@ -32,7 +32,8 @@ BUILD_HISTORY = {"mart_nis2_log_retention_integrity": {"first_sealed_at", "chang
 
 
 def pipeline_dbt_vars(var_dir) -> dict:
-    """The --vars of the pipeline's last dbt build (its run_results.json records them)."""
+    """The --vars of the pipeline's last dbt invocation (its run_results.json records them): the
+    build or the nis2-verify-logs test after it, which meltano.yml gives the same vars."""
     results = json.loads((var_dir / "dbt" / "target" / "run_results.json").read_text())
     return results["args"].get("vars", {})
 
