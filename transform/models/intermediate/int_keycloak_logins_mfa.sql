@@ -201,7 +201,6 @@ account_digests as (
     group by p.user_id, s.digest
 ),
 
--- log-ins built before whose account or settings changed since: judged again
 -- the (account, digest) pairs already built, found by skipping through the index on them
 -- (one probe per account instead of a pass over every log-in)
 stored_digests as materialized (  -- noqa: ST03
