@@ -49,8 +49,8 @@
 {#- M6 (auth failure detections), incremental. A detection is an episode of flagged events of
     one key (account, source IP, or all lockouts of a source) closer than the window to each
     other; an event is flagged from the events in the window before it. So events new since
-    the last build (int_auth_events.loaded_at, and the Keycloak events of a user whose
-    principal changed) can change flags only at or after the earliest
+    the last build (new in the staging facts, or Keycloak events of a user whose principal
+    changed) can change flags only at or after the earliest
     of them, T, and can only join an episode that reaches T - window. Per source system the
     cut is T - window, moved back to the start of any detection that straddles it (repeated
     until none does). Detections from the cut on are deleted here and recomputed by the model
@@ -71,12 +71,19 @@
 {% macro auth_detection_cuts() %}
     create temporary table auth_detection_cuts on commit drop as
     with recursive changed as (
-        -- events loaded since the last build (BRIN on the load time)
+        -- events loaded since the last build, read from the staging facts (index on the load
+        -- time); every one counts, auth event or not: an earlier cut only recomputes more
         select
-            a.source_system,
-            a.event_ts
-        from {{ ref('int_auth_events') }} as a
-        where {{ new_since_last_build('a.loaded_at', 'int_auth_events') }}
+            'didit' as source_system,
+            l.event_ts
+        from {{ ref('stg_didit__audit_logs') }} as l
+        where {{ new_since_last_build('l.loaded_at', 'stg_didit__audit_logs') }}
+        union all
+        select
+            'keycloak',
+            e.event_ts
+        from {{ ref('stg_keycloak__events') }} as e
+        where {{ new_since_last_build('e.loaded_at', 'stg_keycloak__events') }}
         union all
         -- and the Keycloak events of users whose principal changed (read only then): they
         -- moved from one account's windows to another's
@@ -118,6 +125,8 @@
     from cut
     group by source_system;
 
+    analyze auth_detection_cuts;
+
     delete from {{ this }} as d
     using auth_detection_cuts as c
     where d.source_system = c.source_system and d.detected_at >= c.cut_at
@@ -151,13 +160,9 @@
     group by i.user_id
 {%- endmacro %}
 
-{#- M7 pre-hook of an incremental build: role assignments are recomputed in full (a few
-    rows; the 24 h elevation count looks across them), and so are the admin log-ins of users
-    whose privilege or credentials changed; their old rows go first. -#}
+{#- M7 pre-hook of an incremental build: the admin log-ins of users whose privilege,
+    credentials or principal changed are recomputed; their old rows go first. -#}
 {% macro privileged_activity_pre_delete() %}
-    delete from {{ this }}
-    where event_class in ('assignment', 'revocation');
-
     delete from {{ this }}
     where event_class = 'admin_login'
         and exists (select 1 from ({{ changed_keys(privileged_login_inputs_sql()) }}) as c)
@@ -217,8 +222,8 @@
 {%- endmacro %}
 
 {% macro access_anomaly_state() %}
-    {%- set didit_new = loaded_after_watermark('l.loaded_at', this.identifier ~ ':stg_didit__audit_logs') -%}
-    {%- set keycloak_new = loaded_after_watermark('e.loaded_at', this.identifier ~ ':stg_keycloak__events') -%}
+    {%- set didit_new = new_since_last_build('l.loaded_at', 'stg_didit__audit_logs') -%}
+    {%- set keycloak_new = new_since_last_build('e.loaded_at', 'stg_keycloak__events') -%}
     create table if not exists {{ access_firsts_table('ip') }} (
         principal text not null,
         principal_key text not null,
@@ -245,12 +250,17 @@
     select
         {% if is_incremental() %}
             not exists (select 1 from {{ access_firsts_table('ip') }})
-            or exists (
-                select 1
-                from ({{ changed_keys(keycloak_principals_sql(), 'users') }}) as c
-                inner join {{ ref('stg_keycloak__events') }} as e on c.key = e.user_id
-                where e.event_type = 'LOGIN' and not {{ keycloak_new }}
-            )
+            -- case: the log-ins are read only when some user changed
+            or case when exists (
+                    select 1 from ({{ changed_keys(keycloak_principals_sql(), 'users') }}) as c
+                ) then exists (
+                    select 1 from {{ ref('stg_keycloak__events') }} as e
+                    where e.user_id in (
+                            select c.key
+                            from ({{ changed_keys(keycloak_principals_sql(), 'users') }}) as c
+                        )
+                        and e.event_type = 'LOGIN' and not {{ keycloak_new }}
+                ) else false end
         {% else %}
             true
         {% endif %} as full_rebuild;
@@ -368,6 +378,19 @@
 {%- endmacro %}
 
 {% macro new_since_last_build(column, input) -%}
-    {#- rows of input built or loaded after this model last read it (a watermark per input) -#}
-    {{ loaded_after_watermark(column, this.identifier ~ ':' ~ input) }}
+    {#- Rows of input loaded after this model last read it (a watermark per input, see
+        macros/incremental.sql). At run time the watermark is read first and written into the
+        query as a constant: compared with a subquery the planner expects a third of the
+        table and scans it whole; with the constant it sees the few new rows and uses the
+        index on the load time. -#}
+    {%- set name = this.identifier ~ ':' ~ input -%}
+    {%- if execute -%}
+        {%- set found = run_query(
+            "select coalesce((select cast(w.loaded_through as text) from " ~ watermark_table()
+            ~ " as w where w.model = '" ~ name ~ "'), '-infinity')"
+        ) -%}
+        {{ column }} > cast('{{ found.columns[0].values()[0] }}' as timestamptz)
+    {%- else -%}
+        {{ loaded_after_watermark(column, name) }}
+    {%- endif -%}
 {%- endmacro %}

@@ -9,12 +9,11 @@
     unique_key='admin_action_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    indexes=[
-        {'columns': ['admin_action_id'], 'unique': True},
-        {'columns': ['loaded_at'], 'type': 'brin'},
-    ],
+    indexes=[{'columns': ['admin_action_id'], 'unique': True}],
     pre_hook=["{{ reset_watermark_on_full_build() }}"],
-    post_hook=["{{ save_watermark(ref('stg_didit__audit_logs')) }}"]
+    post_hook=[
+        "{{ save_watermark(ref('stg_didit__audit_logs'), name=this.identifier ~ ':stg_didit__audit_logs') }}"
+    ]
 ) }}
 
 with keycloak_users as (
@@ -60,7 +59,7 @@ didit as (
     where l.http_method in ('POST', 'PUT', 'PATCH', 'DELETE')
         and {{ is_admin_path('l.request_path') }}
         {% if is_incremental() %}
-            and {{ loaded_after_watermark('l.loaded_at') }}
+            and {{ new_since_last_build('l.loaded_at', 'stg_didit__audit_logs') }}
         {% endif %}
 )
 

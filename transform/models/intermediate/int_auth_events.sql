@@ -3,8 +3,9 @@
 -- Incremental: events loaded since the last build are added (an event re-sent by a tap
 -- replaces its row); the Keycloak events of users whose e-mail or username changed (or who
 -- appeared or vanished) are recomputed, so a principal always follows the current user
--- table as in a build from scratch. loaded_at (the source row's load time) tells later
--- models which rows are new; they notice a changed principal from the user table themselves.
+-- table as in a build from scratch. Later incremental models find the new rows from the
+-- staging facts' load time and this table's unique id; they notice a changed principal from
+-- the user table themselves.
 {{ config(
     materialized='incremental',
     unique_key='auth_event_id',
@@ -12,7 +13,7 @@
     on_schema_change='append_new_columns',
     indexes=[
         {'columns': ['auth_event_id'], 'unique': True},
-        {'columns': ['loaded_at'], 'type': 'brin'},
+        {'columns': ['source_system', 'event_ts']},
     ],
     pre_hook=[
         "{{ reset_watermark_on_full_build() }}",
@@ -43,14 +44,14 @@ keycloak_events as (
     select e.*
     from {{ ref('stg_keycloak__events') }} as e
     {% if is_incremental() %}
-        where {{ loaded_after_watermark('e.loaded_at', this.identifier ~ ':stg_keycloak__events') }}
+        where {{ new_since_last_build('e.loaded_at', 'stg_keycloak__events') }}
         union all
         -- the few users whose principal changed: their older events (read only then)
         select e.*
         from {{ ref('stg_keycloak__events') }} as e
         where exists (select 1 from changed_users)
             and e.user_id in (select c.key from changed_users as c)
-            and not {{ loaded_after_watermark('e.loaded_at', this.identifier ~ ':stg_keycloak__events') }}
+            and not {{ new_since_last_build('e.loaded_at', 'stg_keycloak__events') }}
     {% endif %}
 ),
 
@@ -59,7 +60,15 @@ keycloak as (
         'keycloak:' || e.event_id as auth_event_id,
         'keycloak' as source_system,
         e.event_ts,
-        coalesce(u.principal, lower(e.details ->> 'username'), e.user_id) as principal,
+        -- the user table as one map looked up per event: no join of every event to it
+        coalesce(
+            (
+                select jsonb_object_agg(u.user_id, u.principal) from keycloak_users as u
+                where u.user_id is not null
+            ) ->> e.user_id,
+            lower(e.details ->> 'username'),
+            e.user_id
+        ) as principal,
         'user' as principal_type,
         e.ip_address as src_ip,
         cast(null as text) as country_code,
@@ -81,7 +90,6 @@ keycloak as (
         e.user_id,
         e.loaded_at
     from keycloak_events as e
-    left join keycloak_users as u on e.user_id = u.user_id
     where e.event_type in ('LOGIN', 'LOGIN_ERROR')
         or e.event_type like 'USER_DISABLED_BY_%LOCKOUT'
         or e.error = 'user_temporarily_disabled'
@@ -116,7 +124,7 @@ didit as (
         or request_path like '%/auth/v2/2fa/%'
     )
     {% if is_incremental() %}
-        and {{ loaded_after_watermark('loaded_at', this.identifier ~ ':stg_didit__audit_logs') }}
+        and {{ new_since_last_build('loaded_at', 'stg_didit__audit_logs') }}
     {% endif %}
 )
 

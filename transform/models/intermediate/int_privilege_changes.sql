@@ -11,7 +11,9 @@
     on_schema_change='append_new_columns',
     indexes=[{'columns': ['privilege_change_id'], 'unique': True}],
     pre_hook=["{{ reset_watermark_on_full_build() }}"],
-    post_hook=["{{ save_watermark(ref('stg_didit__audit_logs')) }}"]
+    post_hook=[
+        "{{ save_watermark(ref('stg_didit__audit_logs'), name=this.identifier ~ ':stg_didit__audit_logs') }}"
+    ]
 ) }}
 
 with role_events as (
@@ -94,7 +96,7 @@ didit as (
         and l.http_method in ('PATCH', 'PUT', 'POST')
         and l.request_path ~ '/members/[^/]+/$'
         {% if is_incremental() %}
-            and {{ loaded_after_watermark('l.loaded_at') }}
+            and {{ new_since_last_build('l.loaded_at', 'stg_didit__audit_logs') }}
         {% endif %}
 )
 

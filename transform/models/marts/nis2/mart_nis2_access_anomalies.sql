@@ -17,6 +17,7 @@
         {'columns': ['principal_key']},
     ],
     pre_hook=[
+        "{{ local_work_mem() }}",
         "{{ reset_watermark_on_full_build() }}",
         "{{ create_key_snapshot('users') }}",
         "{{ create_key_snapshot('privileged') }}",

@@ -15,17 +15,21 @@
         {'columns': ['source_system', 'detected_at']},
     ],
     pre_hook=[
+        "{{ local_work_mem() }}",
         "{{ reset_watermark_on_full_build() }}",
         "{{ create_key_snapshot('users') }}",
         "{% if is_incremental() %}{{ auth_detection_cuts() }}{% endif %}",
     ],
     post_hook=[
-        "{{ save_watermark(ref('int_auth_events'), name=this.identifier ~ ':int_auth_events') }}",
+        "{% for m in ['stg_didit__audit_logs', 'stg_keycloak__events'] %}
+        {{ save_watermark(ref(m), name=this.identifier ~ ':' ~ m) }};
+        {% endfor %}",
         "{{ save_key_snapshot(keycloak_principals_sql(), 'users') }}",
         "{{ save_watermark(ref('stg_wazuh__alerts'), name=this.identifier ~ ':stg_wazuh__alerts') }}",
     ]
 ) }}
 
+-- the pre-hook reads {{ ref('stg_didit__audit_logs') }} and {{ ref('stg_keycloak__events') }}
 with params as (
     select
         make_interval(mins => cast({{ policy('BRUTEFORCE_WINDOW_MINUTES') }} as integer)) as win,
@@ -108,6 +112,29 @@ ip_buckets_reach as (
     from ip_buckets
 ),
 
+-- buckets that can reach the threshold at all (accounts in it plus in the bucket before):
+-- the count-distinct join below is made for these only
+spray_candidates as (
+    select
+        k.source_system,
+        k.src_ip,
+        k.bucket
+    from (
+        select
+            source_system,
+            src_ip,
+            bucket,
+            count(*) as n,
+            lag(bucket) over by_ip as prev_bucket,
+            lag(count(*)) over by_ip as prev_n
+        from ip_buckets
+        group by source_system, src_ip, bucket
+        window by_ip as (partition by source_system, src_ip order by bucket)
+    ) as k
+    cross join params as p
+    where k.n + case when k.prev_bucket = k.bucket - 1 then k.prev_n else 0 end >= p.spray_min
+),
+
 per_ip as (
     select
         b.source_system,
@@ -117,6 +144,10 @@ per_ip as (
         min(b.application) as application,
         count(distinct c.principal) as n_in_window
     from ip_buckets as b
+    inner join spray_candidates as k
+        on b.source_system = k.source_system
+            and b.src_ip = k.src_ip
+            and b.bucket = k.bucket
     inner join ip_buckets_reach as c
         on b.source_system = c.source_system
             and b.src_ip = c.src_ip
@@ -138,7 +169,12 @@ lockouts as (
 -- a Keycloak success preceded within the window by failures from its IP or of its account
 keycloak_attempts as (
     select
-        *,
+        source_system,
+        principal,
+        src_ip,
+        application,
+        event_ts,
+        outcome,
         count(*) filter (where outcome = 'failure') over (
             partition by src_ip order by event_ts
             range between (select win from params) preceding and current row  -- noqa: PRS
@@ -281,10 +317,21 @@ in_window as (
             f.principal,
             f.src_ip
         from detections as d
-        inner join failures as f
-            on d.source_system = f.source_system
-                and f.event_ts between d.lookback_start and d.window_end
-                and {{ key_condition }}
+        -- read through the index on source and event time: a detection spans minutes
+        cross join
+            lateral (
+                select
+                    f.auth_event_id,
+                    f.event_ts,
+                    f.outcome,
+                    f.principal,
+                    f.src_ip
+                from {{ ref('int_auth_events') }} as f
+                where f.source_system = d.source_system
+                    and f.event_ts between d.lookback_start and d.window_end
+                    and f.outcome in ('failure', 'lockout')
+                    and {{ key_condition }}
+            ) as f
         where d.detection_type in ({{ detection_types }})
         {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,10 +1,12 @@
 -- Privileged events (Annex 3.2.3(b)(e), 11.2.2(f), 11.3, 11.4): role assignments with their
 -- approval, administrative actions, and log-ins of privileged accounts. TIG 3.2.4 footnote 23:
 -- an unapproved assignment is an immediate alarm; >= 2 elevations in 24 h is a behavioural one.
--- Incremental: admin actions and log-ins loaded since the last build are added; role
--- assignments are recomputed every time (few rows; the elevation count spans them), and so
--- are the admin log-ins of accounts whose privilege, credentials or principal changed (the pre-hook
--- drops their old rows, as it drops the old assignments).
+-- Incremental: admin actions and log-ins loaded since the last build (by the staging facts'
+-- load time) are added; role
+-- assignments are recomputed every time (few rows; the elevation count spans them; their ids
+-- are stable and never vanish upstream, so the merge on event_id replaces them), and so are
+-- the admin log-ins of accounts whose privilege, credentials or principal changed (the
+-- pre-hook drops their old rows first: an account may have lost its privilege).
 {{ config(
     materialized='incremental',
     unique_key='event_id',
@@ -17,13 +19,15 @@
         "{% if is_incremental() %}{{ privileged_activity_pre_delete() }}{% endif %}",
     ],
     post_hook=[
-        "{% for m in ['int_auth_events', 'int_admin_actions'] %}
+        "{% for m in ['stg_didit__audit_logs', 'stg_keycloak__events'] %}
         {{ save_watermark(ref(m), name=this.identifier ~ ':' ~ m) }};
         {% endfor %}",
         "{{ save_key_snapshot(privileged_login_inputs_sql()) }}",
     ]
 ) }}
 
+-- an incremental build finds new rows through {{ ref('stg_didit__audit_logs') }},
+-- {{ ref('stg_keycloak__events') }} and {{ ref('stg_keycloak__admin_events') }}
 -- params is used in a window frame that sqlfluff cannot parse, hence the noqa
 with params as (  -- noqa: ST03
     select
@@ -81,9 +85,16 @@ admin_actions as (
         false as unapproved_assignment
     from {{ ref('int_admin_actions') }}
     {% if is_incremental() %}
-        -- Keycloak's few admin actions are recomputed upstream every build, so taken again
-        where source_system = 'keycloak'
-            or {{ new_since_last_build('loaded_at', 'int_admin_actions') }}
+        -- found by id from the staging facts: Didit entries loaded since the last build, and
+        -- Keycloak's few admin events, recomputed upstream every build
+        where admin_action_id in (
+                select 'didit:' || l.audit_log_id
+                from {{ ref('stg_didit__audit_logs') }} as l
+                where {{ new_since_last_build('l.loaded_at', 'stg_didit__audit_logs') }}
+                union all
+                select 'keycloak:' || k.admin_event_id
+                from {{ ref('stg_keycloak__admin_events') }} as k
+            )
     {% endif %}
 ),
 
@@ -100,14 +111,22 @@ logins as (
     from {{ ref('int_auth_events') }} as a
     where a.outcome = 'success' and a.source_system = 'keycloak'
     {% if is_incremental() %}
-        and {{ new_since_last_build('a.loaded_at', 'int_auth_events') }}
+        and a.auth_event_id in (
+            select 'keycloak:' || e.event_id
+            from {{ ref('stg_keycloak__events') }} as e
+            where {{ new_since_last_build('e.loaded_at', 'stg_keycloak__events') }}
+        )
     union all
     select a.*
     from {{ ref('int_auth_events') }} as a
     where a.outcome = 'success' and a.source_system = 'keycloak'
         and exists (select 1 from changed_users)
         and a.user_id in (select c.key from changed_users as c)
-        and not {{ new_since_last_build('a.loaded_at', 'int_auth_events') }}
+        and a.auth_event_id not in (
+            select 'keycloak:' || e.event_id
+            from {{ ref('stg_keycloak__events') }} as e
+            where {{ new_since_last_build('e.loaded_at', 'stg_keycloak__events') }}
+        )
     {% endif %}
 ),
 
