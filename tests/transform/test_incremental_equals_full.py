@@ -139,8 +139,8 @@ def test_the_pipelines_second_build_was_incremental(pipeline_run):
     target = pipeline_run.var_dir / "dbt" / "target"
     for model, incremental_filter in (
         ("staging/didit/stg_didit__audit_logs.sql", "_sdc_batched_at > (select max("),
-        ("marts/nis2/mart_nis2_log_ingestion_gaps.sql", "loaded_at > coalesce("),
-        ("marts/nis2/mart_nis2_log_source_coverage.sql", "loaded_at > coalesce("),
+        ("marts/nis2/mart_nis2_log_ingestion_gaps.sql", "loaded_at > cast('"),
+        ("marts/nis2/mart_nis2_log_source_coverage.sql", "loaded_at > cast('"),
     ):
         executed = (target / "run" / "nis2" / "models" / model).read_text()
         assert executed.lstrip().startswith("delete from"), model

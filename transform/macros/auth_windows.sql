@@ -379,18 +379,6 @@
 
 {% macro new_since_last_build(column, input) -%}
     {#- Rows of input loaded after this model last read it (a watermark per input, see
-        macros/incremental.sql). At run time the watermark is read first and written into the
-        query as a constant: compared with a subquery the planner expects a third of the
-        table and scans it whole; with the constant it sees the few new rows and uses the
-        index on the load time. -#}
-    {%- set name = this.identifier ~ ':' ~ input -%}
-    {%- if execute -%}
-        {%- set found = run_query(
-            "select coalesce((select cast(w.loaded_through as text) from " ~ watermark_table()
-            ~ " as w where w.model = '" ~ name ~ "'), '-infinity')"
-        ) -%}
-        {{ column }} > cast('{{ found.columns[0].values()[0] }}' as timestamptz)
-    {%- else -%}
-        {{ loaded_after_watermark(column, name) }}
-    {%- endif -%}
+        loaded_after_watermark in macros/incremental.sql, which inlines it as a constant). -#}
+    {{ loaded_after_watermark(column, this.identifier ~ ':' ~ input) }}
 {%- endmacro %}

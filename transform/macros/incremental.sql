@@ -28,14 +28,26 @@
 
 {% macro loaded_after_watermark(column='loaded_at', name=none) -%}
     {#- True for input rows loaded after the last build of this model read its input; name
-        tells apart the inputs of a model that reads several. -#}
-    {{ column }} > coalesce(
-        (
-            select w.loaded_through from {{ watermark_table() }} as w
-            where w.model = '{{ name or this.identifier }}'
-        ),
-        '-infinity'
-    )
+        tells apart the inputs of a model that reads several. In an incremental build the
+        watermark is read when the model is compiled and written into the query as a
+        constant: against a subquery the planner expects a third of the input and scans it
+        whole; against the constant it sees the few new rows and uses the load-time index. -#}
+    {%- set name = name or this.identifier -%}
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query(
+            "select coalesce((select cast(w.loaded_through as text) from " ~ watermark_table()
+            ~ " as w where w.model = '" ~ name ~ "'), '-infinity')"
+        ) -%}
+        {{ column }} > cast('{{ found.columns[0].values()[0] }}' as timestamptz)
+    {%- else -%}
+        {{ column }} > coalesce(
+            (
+                select w.loaded_through from {{ watermark_table() }} as w
+                where w.model = '{{ name }}'
+            ),
+            '-infinity'
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro reset_watermark_on_full_build() -%}

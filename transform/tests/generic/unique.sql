@@ -4,12 +4,5 @@
     from the catalogue alone and never reads the rows (5 s saved on 2M audit-log entries);
     without it (views, a dropped or invalid index) the test counts duplicates like dbt's. -#}
 {% test unique(model, column_name) %}
-    select
-        {{ column_name }} as unique_field,
-        count(*) as n_records
-    from {{ model }}
-    where {{ column_name }} is not null
-        and not {{ unique_index_exists(model, [column_name]) }}
-    group by {{ column_name }}
-    having count(*) > 1
+    {{ duplicate_key_rows(model, column_name) }}
 {% endtest %}
