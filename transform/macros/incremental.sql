@@ -95,6 +95,7 @@
         is the event just before the earliest new one (its gap to the next event changed), or
         the earliest new one when nothing came before. -#}
     select
+        c.source_system,
         c.asset_id,
         coalesce((
             -- the source system prunes the other branches of the unified view

@@ -30,7 +30,8 @@ with expected as (
 ),
 
 {% if is_incremental() %}
-    restart as (
+    -- computed once: inlined, PostgreSQL re-ran its per-source lookup for every event
+    restart as materialized (
         {{ event_restart_points(ref('int_security_events_unified')) }}
     ),
 {% endif %}
@@ -40,9 +41,23 @@ events as (
         e.asset_id,
         e.event_ts as gap_start,
         lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) as gap_end
-    from {{ ref('int_security_events_unified') }} as e
     {% if is_incremental() %}
-        inner join restart as r on e.asset_id = r.asset_id and e.event_ts >= r.restart_ts
+        -- one source at a time, from its restart point, through the event_ts index of the
+        -- staging table behind its branch of the unified view
+        from restart as r
+        cross join lateral (
+            select
+                v.asset_id,
+                v.event_ts
+            from {{ ref('int_security_events_unified') }} as v
+            where v.source_system = r.source_system
+                and v.asset_id = r.asset_id
+                and v.event_ts >= r.restart_ts
+            -- offset 0 keeps the planner from flattening the lateral into a join
+            offset 0  -- noqa: AM09
+        ) as e
+    {% else %}
+        from {{ ref('int_security_events_unified') }} as e
     {% endif %}
     where e.asset_id in (
             select x.asset_id from expected as x
