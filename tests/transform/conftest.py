@@ -35,25 +35,35 @@ def dbt_executable() -> Path:
 DbtRunner = Callable[..., subprocess.CompletedProcess]
 
 
-@pytest.fixture(scope="session")
-def dbt(pipeline_run, tmp_path_factory) -> DbtRunner:
-    """Run a dbt command against the pipeline run's warehouse; returns the finished process."""
-    port = pipeline_run.conninfo.split("port=")[1].split()[0]
-    work = tmp_path_factory.mktemp("dbt")
+def dbt_env(
+    conninfo: str, work: Path, pg_options: str, dbname: str = "warehouse", schema: str | None = None
+) -> dict[str, str]:
+    """Environment for dbt aimed at the server of `conninfo`, with target and logs under `work`,
+    the pseudonym key in `pg_options`, and an optional schema prefix of its own."""
     env = {
         **os.environ,
         "DBT_POSTGRES_HOST": "127.0.0.1",
-        "DBT_POSTGRES_PORT": port,
+        "DBT_POSTGRES_PORT": conninfo.split("port=")[1].split()[0],
         "DBT_POSTGRES_USER": "postgres",
-        "DBT_POSTGRES_DBNAME": "warehouse",
+        "DBT_POSTGRES_DBNAME": dbname,
         "DBT_TARGET": "ci",
         "DBT_PROFILES_DIR": str(TRANSFORM / "profiles"),
         "DBT_TARGET_PATH": str(work / "target"),
         "DBT_LOG_PATH": str(work / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DO_NOT_TRACK": "1",
-        "PGOPTIONS": f"-c nis2.pseudonym_key={TEST_PSEUDONYM_KEY}",
+        "PGOPTIONS": pg_options,
     }
+    if schema:
+        env["DBT_POSTGRES_SCHEMA"] = schema
+    return env
+
+
+@pytest.fixture(scope="session")
+def dbt(pipeline_run, tmp_path_factory) -> DbtRunner:
+    """Run a dbt command against the pipeline run's warehouse; returns the finished process."""
+    work = tmp_path_factory.mktemp("dbt")
+    env = dbt_env(pipeline_run.conninfo, work, f"-c nis2.pseudonym_key={TEST_PSEUDONYM_KEY}")
     executable = dbt_executable()
 
     def run(*args: str) -> subprocess.CompletedProcess:

@@ -10,8 +10,6 @@ row for row. Only counts are reported: rows may hold personal data.
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 
 import psycopg
@@ -20,7 +18,7 @@ import yaml
 from psycopg import sql
 
 from pipeline.settings import ROOT
-from tests.transform.conftest import TRANSFORM, dbt_executable
+from tests.transform.conftest import TRANSFORM, dbt_env, dbt_executable
 
 pytestmark = pytest.mark.integration
 
@@ -50,21 +48,7 @@ def demo_pg_options() -> str:
 def full_build(pipeline_run, tmp_path_factory) -> subprocess.CompletedProcess:
     """dbt build from scratch into <FULL_SCHEMA>_* on the pipeline's raw tables."""
     work = tmp_path_factory.mktemp("dbt-full")
-    port = re.search(r"port=(\d+)", pipeline_run.conninfo)[1]
-    env = {
-        **os.environ,
-        "DBT_POSTGRES_HOST": "127.0.0.1",
-        "DBT_POSTGRES_PORT": port,
-        "DBT_POSTGRES_USER": "postgres",
-        "DBT_POSTGRES_DBNAME": "warehouse",
-        "DBT_POSTGRES_SCHEMA": FULL_SCHEMA,
-        "DBT_TARGET": "ci",
-        "DBT_PROFILES_DIR": str(TRANSFORM / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PGOPTIONS": demo_pg_options(),
-    }
+    env = dbt_env(pipeline_run.conninfo, work, demo_pg_options(), schema=FULL_SCHEMA)
     with psycopg.connect(pipeline_run.conninfo, autocommit=True) as conn:
         for (schema,) in conn.execute(
             "select nspname from pg_namespace where nspname like %s", (f"{FULL_SCHEMA}\\_%",)

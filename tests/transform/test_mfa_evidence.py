@@ -11,8 +11,6 @@ removal no longer count as MFA and the earlier ones still do. Only counts are re
 from __future__ import annotations
 
 import json
-import os
-import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,7 +21,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from tests.transform.conftest import TRANSFORM, dbt_executable
+from tests.transform.conftest import TRANSFORM, dbt_env, dbt_executable
 from tests.transform.test_incremental_equals_full import demo_pg_options, pipeline_dbt_vars
 
 pytestmark = pytest.mark.integration
@@ -59,19 +57,7 @@ def copy_conninfo(pipeline_run, admin_conninfo) -> Iterator[str]:
 def dbt_on_copy(pipeline_run, copy_conninfo, tmp_path_factory):
     """dbt with the pipeline's vars and pseudonym key, aimed at the copy."""
     work = tmp_path_factory.mktemp("dbt-mfa")
-    env = {
-        **os.environ,
-        "DBT_POSTGRES_HOST": "127.0.0.1",
-        "DBT_POSTGRES_PORT": re.search(r"port=(\d+)", copy_conninfo)[1],
-        "DBT_POSTGRES_USER": "postgres",
-        "DBT_POSTGRES_DBNAME": COPY_DB,
-        "DBT_TARGET": "ci",
-        "DBT_PROFILES_DIR": str(TRANSFORM / "profiles"),
-        "DBT_TARGET_PATH": str(work / "target"),
-        "DBT_LOG_PATH": str(work / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "PGOPTIONS": demo_pg_options(),
-    }
+    env = dbt_env(copy_conninfo, work, demo_pg_options(), dbname=COPY_DB)
     vars_json = json.dumps(pipeline_dbt_vars(pipeline_run.var_dir))
 
     def run(*args: str) -> subprocess.CompletedProcess:
