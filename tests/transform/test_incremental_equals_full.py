@@ -122,10 +122,33 @@ def test_the_pipelines_second_build_was_incremental(pipeline_run):
     incremental path: it merged into the existing tables, reading only newer loads."""
     target = pipeline_run.var_dir / "dbt" / "target"
     for model, incremental_filter in (
-        ("staging/didit/stg_didit__audit_logs.sql", "_sdc_batched_at > (select max("),
+        # the last batch taken, written in as a literal the raw load-time index answers
+        ("staging/didit/stg_didit__audit_logs.sql", "where _sdc_batched_at > '"),
         ("marts/nis2/mart_nis2_log_ingestion_gaps.sql", "loaded_at > cast('"),
         ("marts/nis2/mart_nis2_log_source_coverage.sql", "loaded_at > cast('"),
     ):
         executed = (target / "run" / "nis2" / "models" / model).read_text()
         assert executed.lstrip().startswith("delete from"), model
         assert incremental_filter in (target / "compiled" / "nis2" / "models" / model).read_text()
+
+
+def test_the_raw_event_tables_got_a_load_time_index(pipeline_run):
+    """The staging pre-hook indexes the loader's _sdc_batched_at on the big raw event tables,
+    so an incremental build finds the new rows without scanning the table."""
+    query = """
+        select c.relname
+        from pg_index as i
+        join pg_class as c on c.oid = i.indrelid
+        join pg_namespace as n on n.oid = c.relnamespace
+        join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+        where n.nspname || '.' || c.relname = any(%s) and a.attname = '_sdc_batched_at'
+    """
+    tables = [
+        "tap_didit.audit_logs",
+        "tap_wazuh.wazuh_alerts",
+        "tap_keycloak.event_entity",
+        "tap_keycloak.admin_event_entity",
+    ]
+    with psycopg.connect(pipeline_run.conninfo) as conn:
+        indexed = {row[0] for row in conn.execute(query, (tables,))}
+    assert indexed == {t.split(".")[1] for t in tables}

@@ -66,16 +66,23 @@ latest as (
     )
 {%- endmacro %}
 
-{% macro event_fact_config(key) %}
+{% macro event_fact_config(key, source_name, table_name) %}
     {#- Large append-mostly event facts: incremental on load time, upsert on the event id.
         A btree on load time finds exactly the rows after a downstream model's watermark. Not
         BRIN: re-sent events are deleted and inserted again, later rows fill the freed space
-        in old blocks, and after a few runs a BRIN range matched two thirds of the table. -#}
+        in old blocks, and after a few runs a BRIN range matched two thirds of the table.
+        source_name, table_name: the raw source table, given an index on the loader's load time
+        (raw_load_time_index) so a run reads only the rows loaded since the last one. A string
+        rendered when the hook runs: while dbt parses, source() does not name the table yet. -#}
     {{ config(
         materialized='incremental',
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        pre_hook=[
+            "{{ raw_load_time_index(source('" ~ source_name ~ "', '" ~ table_name ~ "')) }}",
+            "{{ local_parallel_scan() }}"
+        ],
         indexes=[
             {'columns': [key], 'unique': True},
             {'columns': ['event_ts']},
@@ -83,3 +90,30 @@ latest as (
         ]
     ) }}
 {% endmacro %}
+
+{% macro raw_load_time_index(raw) -%}
+    {#- An index on _sdc_batched_at of a raw table, created once when this role may: without
+        it every incremental run scanned the whole raw table for the new rows (2.2 s of a 20 s
+        run at 2M audit-log entries). target-postgres keeps indexes it did not create. Skipped
+        when the table does not exist yet, already has such an index, or belongs to a loader
+        role this one is not a member of (then the scan stays; docs/contracts.md). -#}
+    do $index$
+    declare
+        raw_table regclass := to_regclass('{{ raw.schema }}.{{ raw.identifier }}');
+    begin
+        if raw_table is not null
+            and pg_has_role((select c.relowner from pg_class as c where c.oid = raw_table), 'USAGE')
+            and not exists (
+                select 1 from pg_index as i
+                inner join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+                where i.indrelid = raw_table and a.attname = '_sdc_batched_at'
+            )
+        then
+            execute format(
+                'create index %I on %s (_sdc_batched_at)',
+                left('{{ raw.identifier }}', 40) || '_nis2_load_time', raw_table
+            );
+        end if;
+    end
+    $index$
+{%- endmacro %}

@@ -8,3 +8,12 @@
         set local work_mem = '{{ var('model_work_mem') }}'
     {%- endif -%}
 {%- endmacro %}
+
+{#- pre-hook for the staging event facts, which compute a SHA-256 row hash per row: PostgreSQL
+    prices handing a row from a parallel worker to the leader as if computing it were cheaper,
+    so it read 2M audit-log entries in one process. Lowered for this transaction only, the
+    scan and the hashing are shared with workers (alone on 2 cores: 10.1 s to 6.2 s for the
+    audit-log staging table, which every later model waits for). -#}
+{% macro local_parallel_scan() -%}
+    set local parallel_tuple_cost = 0.01
+{%- endmacro %}

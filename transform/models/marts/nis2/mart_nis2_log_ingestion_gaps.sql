@@ -34,21 +34,34 @@ with expected as (
     restart as materialized (
         {{ event_restart_points(ref('int_security_events_unified')) }}
     ),
+{% else %}
+    restart as (
+        select
+            source_system,
+            asset_id,
+            cast('-infinity' as timestamptz) as restart_ts
+        from expected
+    ),
 {% endif %}
 
-events as (
+gaps as (
     select
-        e.asset_id,
-        e.event_ts as gap_start,
-        lead(e.event_ts) over (partition by e.asset_id order by e.event_ts) as gap_end
-    {% if is_incremental() %}
-        -- one source at a time, from its restart point, through the event_ts index of the
-        -- staging table behind its branch of the unified view
-        from restart as r
-        cross join lateral (
+        x.source_system,
+        x.asset_id,
+        e.gap_start,
+        e.gap_end,
+        round(cast(extract(epoch from (e.gap_end - e.gap_start)) / 60 as numeric), 1) as gap_minutes,
+        x.expected_max_gap_min
+    from restart as r
+    inner join expected as x
+        on r.asset_id = x.asset_id and x.expected_max_gap_min is not null
+    -- one source at a time, from its restart point: the source is a constant in the lateral,
+    -- so its events are ordered by event time alone, through its staging table's event_ts index
+    cross join
+        lateral (
             select
-                v.asset_id,
-                v.event_ts
+                v.event_ts as gap_start,
+                lead(v.event_ts) over (order by v.event_ts) as gap_end
             from {{ ref('int_security_events_unified') }} as v
             where v.source_system = r.source_system
                 and v.asset_id = r.asset_id
@@ -56,25 +69,6 @@ events as (
             -- offset 0 keeps the planner from flattening the lateral into a join
             offset 0  -- noqa: AM09
         ) as e
-    {% else %}
-        from {{ ref('int_security_events_unified') }} as e
-    {% endif %}
-    where e.asset_id in (
-            select x.asset_id from expected as x
-            where x.expected_max_gap_min is not null
-        )
-),
-
-gaps as (
-    select
-        x.source_system,
-        e.asset_id,
-        e.gap_start,
-        e.gap_end,
-        round(cast(extract(epoch from (e.gap_end - e.gap_start)) / 60 as numeric), 1) as gap_minutes,
-        x.expected_max_gap_min
-    from events as e
-    inner join expected as x on e.asset_id = x.asset_id
     where e.gap_end - e.gap_start > make_interval(mins => x.expected_max_gap_min)
     {% if is_incremental() %}
         -- the gaps the pre-hook kept, to be explained again

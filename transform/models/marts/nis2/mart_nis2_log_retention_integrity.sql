@@ -29,33 +29,59 @@ with unified as not materialized (
         from unified
         where loaded_at > (select max(t.last_loaded_at) from {{ this }} as t)
     ),
+{% else %}
+    -- every asset with events, each read on its own below
+    assets as (
+        {{ security_event_assets() }}
+    ),
 {% endif %}
 
 recomputed as (
-    select
-        u.source_system,
-        u.asset_id,
-        u.event_date as partition_date,
-        count(*) as row_count,
-        {{ partition_digest('u.row_hash') }} as digest,
-        max(u.loaded_at) as last_loaded_at
     {% if is_incremental() %}
+        select
+            u.source_system,
+            u.asset_id,
+            u.event_date as partition_date,
+            count(*) as row_count,
+            {{ partition_digest('u.row_hash') }} as digest,
+            max(u.loaded_at) as last_loaded_at
         -- lateral, one touched day at a time: each branch of the unified view reads that day
         -- through its staging table's event_ts index (as a join it scanned every branch whole)
         from touched as t
-        cross join lateral (
-            select v.* from unified as v
-            where v.source_system = t.source_system
-                and v.asset_id = t.asset_id
-                and v.event_ts >= cast(t.event_date as timestamp) at time zone 'UTC'
-                and v.event_ts < cast(t.event_date + 1 as timestamp) at time zone 'UTC'
-            -- offset 0 keeps the planner from flattening the lateral into a join
-            offset 0  -- noqa: AM09
-        ) as u
+        cross join
+            lateral (
+                select v.* from unified as v
+                where v.source_system = t.source_system
+                    and v.asset_id = t.asset_id
+                    and v.event_ts >= cast(t.event_date as timestamp) at time zone 'UTC'
+                    and v.event_ts < cast(t.event_date + 1 as timestamp) at time zone 'UTC'
+                -- offset 0 keeps the planner from flattening the lateral into a join
+                offset 0  -- noqa: AM09
+            ) as u
+        group by u.source_system, u.asset_id, u.event_date
     {% else %}
-        from unified as u
+        -- one asset at a time, grouped inside the lateral: the asset is then a constant there
+        -- and the sort for the digests orders 2M rows by day and row hash only
+        select
+            a.source_system,
+            a.asset_id,
+            d.partition_date,
+            d.row_count,
+            d.digest,
+            d.last_loaded_at
+        from assets as a
+        cross join
+            lateral (
+                select
+                    v.event_date as partition_date,
+                    count(*) as row_count,
+                    {{ partition_digest('v.row_hash') }} as digest,
+                    max(v.loaded_at) as last_loaded_at
+                from unified as v
+                where v.source_system = a.source_system and v.asset_id = a.asset_id
+                group by v.event_date
+            ) as d
     {% endif %}
-    group by u.source_system, u.asset_id, u.event_date
 ),
 
 {% if is_incremental() %}

@@ -1,4 +1,4 @@
-{{ event_fact_config('audit_log_id') }}
+{{ event_fact_config('audit_log_id', 'didit', 'audit_logs') }}
 {{ latest_version(source('didit', 'audit_logs'), 'uuid', incremental=true) }}
 
 select

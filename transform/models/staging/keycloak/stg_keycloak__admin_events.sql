@@ -1,4 +1,4 @@
-{{ event_fact_config('admin_event_id') }}
+{{ event_fact_config('admin_event_id', 'keycloak', 'admin_event_entity') }}
 {{ latest_version(source('keycloak', 'admin_event_entity'), 'id', incremental=true) }}
 
 select

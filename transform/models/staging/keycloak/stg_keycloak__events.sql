@@ -1,4 +1,4 @@
-{{ event_fact_config('event_id') }}
+{{ event_fact_config('event_id', 'keycloak', 'event_entity') }}
 {{ latest_version(source('keycloak', 'event_entity'), 'id', incremental=true) }}
 
 select

@@ -1,4 +1,4 @@
-{{ event_fact_config('alert_id') }}
+{{ event_fact_config('alert_id', 'wazuh', 'wazuh_alerts') }}
 -- Read as one jsonb record per row: tap-jsonl infers columns from the files it has seen, so a
 -- field (or, before the first alert, every field) may be missing and must become null.
 {{ latest_version(
