@@ -9,6 +9,8 @@ export MELTANO_DISABLE_TRACKING := true
 export MELTANO_CLI_DISABLE_VERSION_CHECK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
+# uv writes no bytecode by default: without it every start re-compiles the sources
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test lint install browser stop clean
 

@@ -111,7 +111,7 @@ def run_logged(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
 
 def _install_fingerprint() -> str:
     """Changes when a plugin definition or the tap's dependencies change."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(b"bytecode-compiled")  # installs from before that re-run once
     for path in (ROOT / "meltano.yml", ROOT / "tap-didit" / "pyproject.toml"):
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -128,7 +128,9 @@ def ensure_installed(env: Mapping[str, str], log_dir: Path) -> bool:
     fingerprint = _install_fingerprint()
     if stamp.exists() and stamp.read_text() == fingerprint:
         return False
-    run_logged(["install"], env, log_dir / "meltano-install.log")
+    # Meltano installs with uv, which writes no bytecode unless asked: every later start of a
+    # plugin then compiled its sources again (dbt: 5.2 s to import instead of 3.0 s).
+    run_logged(["install"], {**env, "UV_COMPILE_BYTECODE": "1"}, log_dir / "meltano-install.log")
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint)
     return True
