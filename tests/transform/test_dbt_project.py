@@ -45,6 +45,60 @@ def test_editing_a_sealed_raw_log_row_fails_the_recomputation_test(dbt, pipeline
     assert restored.returncode == 0, restored.stdout[-3000:]
 
 
+RAW_FIELDS_INLINE = (
+    "{% set f = wazuh_alert_fields(api.Relation.create("
+    "database='warehouse', schema='raw_fields_check', identifier='alerts')) %}"
+    "select {{ f['id'] }}, {{ f['timestamp'] }}, {{ f['location'] }}, {{ f['rule'] }}, "
+    "{{ f['agent'] }}, {{ f['data'] }}, {{ f['decoder'] }}, {{ wazuh_alert_row_hash(f) }} "
+    "from raw_fields_check.alerts order by 1"
+)
+JSONB_ROUTE = """
+    select rec ->> 'id', rec ->> 'timestamp', rec ->> 'location', rec -> 'rule', rec -> 'agent',
+        rec -> 'data', rec -> 'decoder',
+        encode(sha256(convert_to(concat_ws('|', coalesce(rec ->> 'id', ''),
+            coalesce(rec ->> 'timestamp', ''), coalesce(cast(rec -> 'rule' as text), ''),
+            coalesce(cast(rec -> 'agent' as text), ''), coalesce(cast(rec -> 'data' as text), ''),
+            coalesce(rec ->> 'location', '')), 'UTF8')), 'hex')
+    from (select to_jsonb(a) as rec from raw_fields_check.alerts as a) as r order by 1
+"""
+
+
+def test_raw_columns_of_any_type_hash_as_the_row_read_as_jsonb(dbt, pipeline_run):
+    """Wazuh alerts are read column by column (raw_fields) where they used to be read as one
+    jsonb record per row: for a column of another type than expected, or a missing one, the
+    fields and the row hash must stay what the jsonb route gave, or sealed digests would no
+    longer match the raw rows."""
+    with psycopg.connect(pipeline_run.conninfo, autocommit=True) as conn:
+        conn.execute("drop schema if exists raw_fields_check cascade")
+        conn.execute("create schema raw_fields_check")
+        try:
+            # no `data` column, an integer id, a bare timestamp, json (not jsonb), a varchar(n)
+            conn.execute(
+                'create table raw_fields_check.alerts (id integer, "timestamp" timestamp, '
+                "location varchar(40), rule json, agent jsonb, decoder text)"
+            )
+            conn.execute(
+                "insert into raw_fields_check.alerts values "
+                "(1, '2026-03-29 01:30:00.25', 'auth.log', %s, %s, %s), "
+                "(2, null, null, null, null, null)",
+                (
+                    json.dumps({"level": 10, "id": "5712", "mitre": {"id": ["T1110"]}}),
+                    json.dumps({"name": "web-01"}),
+                    json.dumps({"name": "sshd"}),
+                ),
+            )
+            compiled = dbt("--quiet", "compile", "--inline", RAW_FIELDS_INLINE)
+            assert compiled.returncode == 0, compiled.stdout[-3000:]
+            by_columns = conn.execute(compiled.stdout.strip()).fetchall()
+            by_jsonb = conn.execute(JSONB_ROUTE).fetchall()
+        finally:
+            conn.execute("drop schema raw_fields_check cascade")
+    assert len(by_columns) == 2
+    assert by_columns == by_jsonb, (by_columns, by_jsonb)
+    assert by_columns[0][3]["mitre"] == {"id": ["T1110"]}
+    assert by_columns[0][5] is None, "a column the loader never created reads as null"
+
+
 def test_bad_register_cell_is_named_while_other_incidents_keep_flowing(pipeline_run):
     with psycopg.connect(pipeline_run.conninfo, autocommit=True) as conn:
         incident_id, aware_at = conn.execute(

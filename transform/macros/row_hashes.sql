@@ -17,10 +17,10 @@
                    'new_status', 'previous_status', 'created_at']) }}
 {%- endmacro %}
 
-{% macro wazuh_alert_row_hash(record='rec') -%}
-    {#- from the row as jsonb, because tap-jsonl's columns follow the data it has seen -#}
-    {{ sha256_hex([record ~ " ->> 'id'", record ~ " ->> 'timestamp'", record ~ " -> 'rule'",
-                   record ~ " -> 'agent'", record ~ " -> 'data'", record ~ " ->> 'location'"]) }}
+{% macro wazuh_alert_row_hash(f) -%}
+    {#- f: the fields from wazuh_alert_fields(), as tap-jsonl's columns follow the data it has
+        seen; the same text as when the row was read as jsonb -#}
+    {{ sha256_hex([f['id'], f['timestamp'], f['rule'], f['agent'], f['data'], f['location']]) }}
 {%- endmacro %}
 
 {% macro keycloak_event_row_hash() -%}

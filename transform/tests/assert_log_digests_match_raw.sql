@@ -3,13 +3,9 @@
 -- warehouse behind the loader's back (Annex 3.2.5: protect logs from unauthorised change).
 {{ config(severity='error', tags=['log_integrity_verification']) }}
 
--- materialized: each row becomes jsonb once, not once per field read from it
-with wazuh as materialized (
-    select to_jsonb(w) as rec
-    from {{ source('wazuh', 'wazuh_alerts') }} as w
-),
+{%- set wazuh = wazuh_alert_fields(source('wazuh', 'wazuh_alerts')) %}
 
-raw_rows as (
+with raw_rows as (
     select
         'didit.audit_logs' as asset_id,
         cast(
@@ -26,10 +22,10 @@ raw_rows as (
     from {{ source('didit', 'session_reviews') }}
     union all
     select
-        coalesce(rec -> 'agent' ->> 'name', 'unknown'),
-        cast({{ parse_utc("rec ->> 'timestamp'") }} at time zone 'UTC' as date),
-        {{ wazuh_alert_row_hash('rec') }}
-    from wazuh
+        coalesce({{ wazuh['agent'] }} ->> 'name', 'unknown'),
+        cast({{ parse_utc(wazuh['timestamp']) }} at time zone 'UTC' as date),
+        {{ wazuh_alert_row_hash(wazuh) }}
+    from {{ source('wazuh', 'wazuh_alerts') }}
     union all
     select
         'keycloak.events',

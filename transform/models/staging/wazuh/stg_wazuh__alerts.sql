@@ -1,28 +1,28 @@
 {{ event_fact_config('alert_id', 'wazuh', 'wazuh_alerts') }}
--- Read as one jsonb record per row: tap-jsonl infers columns from the files it has seen, so a
--- field (or, before the first alert, every field) may be missing and must become null.
+-- tap-jsonl infers columns from the files it has seen, so a field (or, before the first alert,
+-- every field) may be missing: raw_fields renders a missing column as null.
+{%- set f = wazuh_alert_fields(source('wazuh', 'wazuh_alerts')) %}
 {{ latest_version(
-    source('wazuh', 'wazuh_alerts'), "rec ->> 'id'", incremental=true, as_json=true,
-    key_columns=['id']
+    source('wazuh', 'wazuh_alerts'), f['id'], incremental=true, key_columns=['id']
 ) }}
 
 select
-    rec ->> 'id' as alert_id,
-    {{ parse_utc("rec ->> 'timestamp'") }} as event_ts,
-    (rec -> 'rule') ->> 'id' as rule_id,
-    cast((rec -> 'rule') ->> 'level' as integer) as rule_level,
-    (rec -> 'rule') ->> 'description' as rule_description,
-    coalesce((rec -> 'rule') -> 'groups', cast('[]' as jsonb)) as rule_groups,
-    coalesce((rec -> 'rule') -> 'mitre' -> 'id', cast('[]' as jsonb)) as mitre_ids,
-    (rec -> 'agent') ->> 'id' as agent_id,
-    (rec -> 'agent') ->> 'name' as agent_name,
-    (rec -> 'data') ->> 'srcip' as src_ip,
-    (rec -> 'data') ->> 'srcuser' as src_user,
-    (rec -> 'data') ->> 'dstuser' as dst_user,
-    (rec -> 'data') ->> 'agent_name' as subject_agent_name,
-    rec ->> 'location' as log_location,
-    (rec -> 'decoder') ->> 'name' as decoder_name,
-    {{ wazuh_alert_row_hash() }} as row_hash,
+    {{ f['id'] }} as alert_id,
+    {{ parse_utc(f['timestamp']) }} as event_ts,
+    {{ f['rule'] }} ->> 'id' as rule_id,
+    cast({{ f['rule'] }} ->> 'level' as integer) as rule_level,
+    {{ f['rule'] }} ->> 'description' as rule_description,
+    coalesce({{ f['rule'] }} -> 'groups', cast('[]' as jsonb)) as rule_groups,
+    coalesce({{ f['rule'] }} -> 'mitre' -> 'id', cast('[]' as jsonb)) as mitre_ids,
+    {{ f['agent'] }} ->> 'id' as agent_id,
+    {{ f['agent'] }} ->> 'name' as agent_name,
+    {{ f['data'] }} ->> 'srcip' as src_ip,
+    {{ f['data'] }} ->> 'srcuser' as src_user,
+    {{ f['data'] }} ->> 'dstuser' as dst_user,
+    {{ f['data'] }} ->> 'agent_name' as subject_agent_name,
+    {{ f['location'] }} as log_location,
+    {{ f['decoder'] }} ->> 'name' as decoder_name,
+    {{ wazuh_alert_row_hash(f) }} as row_hash,
     {{ column_to_utc(source('wazuh', 'wazuh_alerts'), '_sdc_batched_at') }} as loaded_at,
     _sdc_batched_at
 from latest
