@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import psycopg
@@ -45,6 +46,28 @@ def test_port_taken_by_another_server_is_refused(
         assert not stranger.is_initialised()
     finally:
         stranger.stop()  # never leave a second server behind if the check ever fails
+
+
+def test_new_cluster_has_no_page_checksums(test_postgres: EmbeddedPostgres) -> None:
+    """With page checksums every first read of freshly written rows wrote each page again into
+    the WAL (INITDB_OPTIONS says why they are off)."""
+    fresh = EmbeddedPostgres(
+        test_postgres.base_dir.parent / "pg-fresh-cluster", test_postgres.port + 9
+    )
+    shutil.rmtree(fresh.base_dir, ignore_errors=True)
+    try:
+        fresh.start()
+        conninfo = f"host=127.0.0.1 port={fresh.port} user=postgres dbname=postgres"
+        with psycopg.connect(conninfo) as conn:
+            checksums = conn.execute("show data_checksums").fetchone()[0]
+            collation = conn.execute(
+                "select datcollate from pg_database where datname = 'postgres'"
+            ).fetchone()[0]
+    finally:
+        fresh.stop()
+        shutil.rmtree(fresh.base_dir, ignore_errors=True)
+    assert checksums == "off"
+    assert collation == "C"
 
 
 def test_stop_when_stopped_is_harmless(tmp_path: Path) -> None:
