@@ -10,7 +10,7 @@ Both builds run on a parsed project, as every scheduled run after a change of th
 does; `dbt parse` is timed and printed on its own.
 
     .venv/bin/python benchmarks/dbt_benchmark.py [--audit-rows 2000000] [--port 55451]
-        [--incremental-runs 3] [--top 5] [--keep]
+        [--incremental-runs 3] [--top 5] [--slow-statements N] [--keep]
 
 It starts its own embedded PostgreSQL under var/dbt-bench/ or $DBT_BENCH_DIR (deleted at the
 end unless --keep)
@@ -20,9 +20,11 @@ and runs dbt from $DBT_BIN, Meltano's dbt-postgres venv, or var/dbt-venv.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -406,6 +408,39 @@ def print_phase(phase: str, seconds: float, top: int) -> None:
         print(f"    {node_seconds:6.1f}s  {node}", flush=True)
 
 
+SLOW_STATEMENT_MS = 100
+LOG_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d", re.M)
+DURATION = re.compile(r"duration: ([\d.]+) ms\s+statement: (.*)", re.S)
+NODE_ID = re.compile(r'"node_id": "[^"]*?\.([^".]+)"')
+
+
+def log_statements(dsn: str, on: bool) -> None:
+    """Have the server log every statement slower than SLOW_STATEMENT_MS (or stop that)."""
+    setting = f"= {SLOW_STATEMENT_MS}" if on else "to default"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"alter system set log_min_duration_statement {setting}")
+        conn.execute("select pg_reload_conf()")
+
+
+def print_slow_statements(log_file: Path, offset: int, top: int) -> None:
+    """The slowest statements the server logged since `offset`, with the dbt node each ran for
+    (from dbt's query comment): which step of a node (CTAS, index, hook) takes the time."""
+    with log_file.open(encoding="utf-8", errors="replace") as log:
+        log.seek(offset)
+        text = log.read()
+    starts = [m.start() for m in LOG_ENTRY.finditer(text)] + [len(text)]
+    slow = []
+    for begin, end in itertools.pairwise(starts):
+        found = DURATION.search(text, begin, end)
+        if found:
+            statement = " ".join(found.group(2).split())
+            node = NODE_ID.search(statement)
+            sql = re.sub(r"/\*.*?\*/", "", statement).strip()
+            slow.append((float(found.group(1)) / 1000, node.group(1) if node else "-", sql))
+    for seconds, node, sql in sorted(slow, reverse=True)[:top]:
+        print(f"    {seconds:6.2f}s  {node:<40} {sql[:60]}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audit-rows", type=int, default=2_000_000)
@@ -417,16 +452,22 @@ def main() -> None:
         help="incremental builds, each after another 1%% of new data; the median is compared",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep var/dbt-bench afterwards")
+    parser.add_argument(
+        "--slow-statements", type=int, default=0, metavar="N",
+        help=f"also print the N slowest SQL statements (over {SLOW_STATEMENT_MS} ms) per build",
+    )  # fmt: skip
     args = parser.parse_args()
 
     server = EmbeddedPostgres(BENCH_DIR / "pg", args.port)
     server.start()
+    admin = f"host=127.0.0.1 port={args.port} user=postgres dbname=postgres"
     try:
-        admin = f"host=127.0.0.1 port={args.port} user=postgres dbname=postgres"
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute("drop database if exists warehouse with (force)")
         ensure_database(admin, "warehouse")
         dsn = f"host=127.0.0.1 port={args.port} user=postgres dbname=warehouse"
+        if args.slow_statements:
+            log_statements(admin, True)
         end = datetime.now(UTC).replace(microsecond=0)
         gen = Generator(seed=7, end=end, days=args.days)
         first_batch = end - timedelta(hours=2)
@@ -447,8 +488,11 @@ def main() -> None:
         # project, after which every run reads dbt's saved parse. Timed on its own.
         parse = run_dbt(args.port, "parse")
         print(f"dbt parse (once per project change, not in the builds): {parse:.1f}s", flush=True)
+        offset = server.log_file.stat().st_size
         full = run_dbt(args.port, *BUILD)
         print_phase("full", full, args.top)
+        if args.slow_statements:
+            print_slow_statements(server.log_file, offset, args.slow_statements)
 
         # Several incremental builds, each after another 1 % of new data (one more load a few
         # minutes later): single timings on a shared 2-core machine vary by up to 20 %.
@@ -461,14 +505,19 @@ def main() -> None:
                 conn.commit()
                 conn.execute("analyze")
             print(f"added 1% new data: {added}", flush=True)
+            offset = server.log_file.stat().st_size
             incremental.append(run_dbt(args.port, *BUILD))
             print_phase(f"incremental {run}", incremental[-1], args.top if run == 1 else 0)
+            if args.slow_statements and run == 1:
+                print_slow_statements(server.log_file, offset, args.slow_statements)
         median = statistics.median(incremental)
         print(f"incremental, median of {len(incremental)}: {median:.1f}s")
         print(f"incremental / full:    {median / full:6.1%}  (target <= 20%)")
         verify = run_dbt(args.port, *VERIFY_LOGS)
         print(f"nis2-verify-logs (re-hash of every raw log row, own job): {verify:.1f}s")
     finally:
+        if args.slow_statements:
+            log_statements(admin, False)
         server.stop()
         if not args.keep:
             shutil.rmtree(BENCH_DIR, ignore_errors=True)
