@@ -6,12 +6,8 @@
         gave, whatever the column's type, so row hashes do not depend on the route. Reading
         the columns directly took 0.75 s for 200k alerts; turning every row into jsonb first
         took 4.6 s. Returns a dict: field name -> SQL expression. -#}
-    {%- set types = {} -%}
-    {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
-            {%- do types.update({column.name: column.data_type | lower}) -%}
-        {%- endfor -%}
-    {%- else -%}
+    {%- set types = column_types(relation) if execute else {} -%}
+    {%- if not execute -%}
         {#- parsing and linting: no database, render as if every column were there -#}
         {%- for name in text_fields -%}{%- do types.update({name: 'text'}) -%}{%- endfor -%}
         {%- for name in json_fields -%}{%- do types.update({name: 'jsonb'}) -%}{%- endfor -%}
@@ -22,7 +18,7 @@
         {%- set column = '"' ~ name ~ '"' -%}
         {%- if dtype is none -%}
             {%- do fields.update({name: 'cast(null as text)'}) -%}
-        {%- elif dtype in ('text', 'character varying') or dtype.startswith('character varying') -%}
+        {%- elif dtype == 'text' or dtype.startswith('character varying') -%}
             {%- do fields.update({name: 'cast(' ~ column ~ ' as text)'}) -%}
         {%- else -%}
             {%- do fields.update({name: '(to_jsonb(' ~ column ~ ") #>> '{}')"}) -%}

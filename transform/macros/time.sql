@@ -29,20 +29,22 @@
 {% macro column_to_utc(relation, column_name, quoted_name=none) -%}
     {#- Like parse_utc, but looks the column's type up at compile time: a loader timestamp
         needs no text parsing, which matters on millions of rows. -#}
-    {#- a namespace: a plain set inside the loop would not outlive it (Jinja scoping), and the
-        type was never seen, so every row went through the text parsing -#}
     {%- set expr = quoted_name or column_name -%}
-    {%- set found = namespace(data_type=none) -%}
-    {%- if execute -%}
-        {%- for col in adapter.get_columns_in_relation(relation) -%}
-            {%- if col.name == column_name -%}{%- set found.data_type = col.data_type -%}{%- endif -%}
-        {%- endfor -%}
-    {%- endif -%}
-    {%- if found.data_type == 'timestamp without time zone' -%}
+    {%- set data_type = column_types(relation).get(column_name) if execute else none -%}
+    {%- if data_type == 'timestamp without time zone' -%}
         ({{ expr }} at time zone 'UTC')
-    {%- elif found.data_type == 'timestamp with time zone' -%}
+    {%- elif data_type == 'timestamp with time zone' -%}
         {{ expr }}
     {%- else -%}
         {{ parse_utc(expr) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro column_types(relation) -%}
+    {#- The columns of a table as it is now: name -> data type (lower case). -#}
+    {%- set types = {} -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do types.update({column.name: column.data_type | lower}) -%}
+    {%- endfor -%}
+    {{ return(types) }}
 {%- endmacro %}
