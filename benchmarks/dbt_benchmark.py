@@ -10,7 +10,11 @@ Both builds run on a parsed project, as every scheduled run after a change of th
 does; `dbt parse` is timed and printed on its own.
 
     .venv/bin/python benchmarks/dbt_benchmark.py [--audit-rows 2000000] [--port 55451]
-        [--incremental-runs 3] [--top 5] [--slow-statements N] [--keep]
+        [--incremental-runs 3] [--top 5] [--slow-statements N] [--no-fixed-cost] [--keep]
+
+At the end the same builds run once more on a second database whose event tables are empty:
+dbt's fixed cost for this project (start-up, artefacts, per-node statements), the floor under
+any incremental build, printed beside the data-dependent part of each build.
 
 It starts its own embedded PostgreSQL under var/dbt-bench/ or $DBT_BENCH_DIR (deleted at the
 end unless --keep)
@@ -25,6 +29,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,6 +39,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 import psycopg
@@ -359,49 +365,61 @@ def dbt_executable() -> Path:
     raise SystemExit("dbt not found: run `make demo` first or set DBT_BIN")
 
 
-def run_dbt(port: int, *args: str) -> float:
-    """Run dbt; return its wall-clock seconds. Exits with dbt's output if it fails."""
+class DbtRun(NamedTuple):
+    wall: float  # seconds on the clock, dbt's start-up included
+    cpu: float  # CPU seconds of the dbt process itself (user + system), not the database's
+
+
+def run_dbt(port: int, *args: str, database: str = "warehouse", target: str = "target") -> DbtRun:
+    """Run dbt and time it. Exits with dbt's output if it fails.
+    target: dbt's target folder under the benchmark folder (its saved parse and results)."""
     env = {
         **os.environ,
         "DBT_POSTGRES_HOST": "127.0.0.1",
         "DBT_POSTGRES_PORT": str(port),
         "DBT_POSTGRES_USER": "postgres",
-        "DBT_POSTGRES_DBNAME": "warehouse",
+        "DBT_POSTGRES_DBNAME": database,
         "DBT_TARGET": "ci",
         "DBT_PROFILES_DIR": str(TRANSFORM / "profiles"),
-        "DBT_TARGET_PATH": str(BENCH_DIR / "target"),
+        "DBT_TARGET_PATH": str(BENCH_DIR / target),
         "DBT_LOG_PATH": str(BENCH_DIR / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PGOPTIONS": "-c nis2.pseudonym_key=benchmark-pseudonym-key",
     }
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
         [str(dbt_executable()), *args, "--project-dir", str(TRANSFORM)],
         env=env, capture_output=True, text=True, check=False, cwd=TRANSFORM,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         print(result.stdout[-5000:], result.stderr[-2000:], sep="\n")
         raise SystemExit(f"dbt {' '.join(args)} failed")
-    return elapsed
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return DbtRun(elapsed, cpu)
 
 
-def phase_results(phase: str) -> dict:
+def phase_results(phase: str, target: str = "target") -> dict:
     """The run_results.json dbt left for a phase, kept as run_results_<phase>.json because the
     next dbt run overwrites it."""
     kept = BENCH_DIR / f"run_results_{phase.replace(' ', '_')}.json"
-    shutil.copyfile(BENCH_DIR / "target" / "run_results.json", kept)
+    shutil.copyfile(BENCH_DIR / target / "run_results.json", kept)
     return json.loads(kept.read_text())
 
 
-def print_phase(phase: str, seconds: float, top: int) -> None:
-    """Wall time, dbt's own elapsed time (without start-up and parsing), the slowest nodes."""
-    results = phase_results(phase)
+def print_phase(phase: str, run: DbtRun, top: int, target: str = "target") -> None:
+    """Wall time, dbt's own elapsed time (without start-up and parsing) and CPU time, the
+    slowest nodes."""
+    results = phase_results(phase, target)
     timed = ((n["execution_time"], n["unique_id"]) for n in results["results"])
     nodes = sorted(timed, reverse=True)
     print(
-        f"{phase + ' dbt build:':<26}{seconds:6.1f}s  (dbt elapsed {results['elapsed_time']:.1f}s, "
-        f"{len(nodes)} nodes, node time summed {sum(t for t, _ in nodes):.1f}s)",
+        f"{phase + ' dbt build:':<32}{run.wall:6.1f}s  "
+        f"(dbt elapsed {results['elapsed_time']:.1f}s, "
+        f"{len(nodes)} nodes, node time summed {sum(t for t, _ in nodes):.1f}s, "
+        f"dbt process CPU {run.cpu:.1f}s)",
         flush=True,
     )
     for node_seconds, node in nodes[:top]:
@@ -441,6 +459,32 @@ def print_slow_statements(log_file: Path, offset: int, top: int) -> None:
         print(f"    {seconds:6.2f}s  {node:<40} {sql[:60]}", flush=True)
 
 
+FIXED_COST_DB = "warehouse_no_events"
+
+
+def fixed_cost(port: int, admin: str, gen: Generator, batch: datetime) -> tuple[DbtRun, ...]:
+    """dbt's start-up alone (a build that selects no node), then the same two builds on a
+    warehouse whose event tables are empty (reference rows only): what dbt costs for this
+    project whatever the volume (start-up, artefacts, per-node statements and bookkeeping).
+    An incremental build cannot go below it."""
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {FIXED_COST_DB} with (force)")
+    ensure_database(admin, FIXED_COST_DB)
+    with psycopg.connect(admin.replace("dbname=postgres", f"dbname={FIXED_COST_DB}")) as conn:
+        create_raw_tables(conn)
+        for table, rows in gen.reference_rows(batch).items():
+            copy_rows(conn, table, rows)
+    fixed = {"database": FIXED_COST_DB, "target": "target-no-events"}
+    run_dbt(port, "parse", **fixed)
+    start_up = run_dbt(port, *BUILD, "--select", "tag:benchmark_selects_nothing", **fixed)
+    print(f"dbt start-up alone (a build that selects no node): {start_up.wall:.1f}s", flush=True)
+    full = run_dbt(port, *BUILD, **fixed)
+    print_phase("fixed-cost full", full, 0, fixed["target"])
+    incremental = run_dbt(port, *BUILD, **fixed)
+    print_phase("fixed-cost incremental", incremental, 0, fixed["target"])
+    return start_up, full, incremental
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audit-rows", type=int, default=2_000_000)
@@ -455,6 +499,10 @@ def main() -> None:
     parser.add_argument(
         "--slow-statements", type=int, default=0, metavar="N",
         help=f"also print the N slowest SQL statements (over {SLOW_STATEMENT_MS} ms) per build",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-fixed-cost", dest="fixed_cost", action="store_false",
+        help="skip the two builds with empty event tables that measure dbt's fixed cost",
     )  # fmt: skip
     args = parser.parse_args()
 
@@ -486,7 +534,7 @@ def main() -> None:
 
         # Parsing the project depends on its files, not on the data: once per change of the
         # project, after which every run reads dbt's saved parse. Timed on its own.
-        parse = run_dbt(args.port, "parse")
+        parse = run_dbt(args.port, "parse").wall
         print(f"dbt parse (once per project change, not in the builds): {parse:.1f}s", flush=True)
         offset = server.log_file.stat().st_size
         full = run_dbt(args.port, *BUILD)
@@ -510,11 +558,25 @@ def main() -> None:
             print_phase(f"incremental {run}", incremental[-1], args.top if run == 1 else 0)
             if args.slow_statements and run == 1:
                 print_slow_statements(server.log_file, offset, args.slow_statements)
-        median = statistics.median(incremental)
+        median = statistics.median(build.wall for build in incremental)
         print(f"incremental, median of {len(incremental)}: {median:.1f}s")
-        print(f"incremental / full:    {median / full:6.1%}  (target <= 20%)")
-        verify = run_dbt(args.port, *VERIFY_LOGS)
+        print(f"incremental / full:    {median / full.wall:6.1%}  (target <= 20%)")
+        verify = run_dbt(args.port, *VERIFY_LOGS).wall
         print(f"nis2-verify-logs (re-hash of every raw log row, own job): {verify:.1f}s")
+        if args.fixed_cost:
+            # Measured after the main builds, on the same server: what no change to the SQL
+            # can save, and so how much of each build depends on the data at all.
+            start_up, fixed_full, fixed_incremental = fixed_cost(args.port, admin, gen, first_batch)
+            floor = fixed_incremental.wall
+            print(
+                f"fixed cost (same builds, event tables empty): full {fixed_full.wall:.1f}s, "
+                f"incremental {floor:.1f}s, of which dbt's start-up {start_up.wall:.1f}s\n"
+                f"data-dependent part: full {full.wall - fixed_full.wall:.1f}s, "
+                f"incremental {median - floor:.1f}s\n"
+                f"20% of this full build is {0.2 * full.wall:.1f}s; an incremental build cannot "
+                f"go below {floor:.1f}s here ({floor / full.wall:.0%} of it)",
+                flush=True,
+            )
     finally:
         if args.slow_statements:
             log_statements(admin, False)
