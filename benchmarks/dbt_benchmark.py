@@ -462,21 +462,33 @@ def print_slow_statements(log_file: Path, offset: int, top: int) -> None:
 FIXED_COST_DB = "warehouse_no_events"
 
 
+def conninfo(port: int, dbname: str) -> str:
+    return f"host=127.0.0.1 port={port} user=postgres dbname={dbname}"
+
+
+def fresh_warehouse(port: int, dbname: str, gen: Generator, batch: datetime) -> dict[str, int]:
+    """An empty database with the raw tables and the reference rows (users, roles, incidents);
+    returns the rows copied per table. The event tables stay empty."""
+    admin = conninfo(port, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {dbname} with (force)")
+    ensure_database(admin, dbname)
+    with psycopg.connect(conninfo(port, dbname)) as conn:
+        create_raw_tables(conn)
+        return {
+            table: copy_rows(conn, table, rows) for table, rows in gen.reference_rows(batch).items()
+        }
+
+
 def fixed_cost(
-    port: int, admin: str, gen: Generator, batch: datetime, incremental_runs: int
+    port: int, gen: Generator, batch: datetime, incremental_runs: int
 ) -> tuple[float, float, float]:
     """dbt's start-up alone (a build that selects no node), then the same builds on a warehouse
     whose event tables are empty (reference rows only): what dbt costs for this project
     whatever the volume (start-up, artefacts, per-node statements and bookkeeping), which any
     incremental build pays too. Wall seconds; the incremental one is a median, as in the main
     phase."""
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {FIXED_COST_DB} with (force)")
-    ensure_database(admin, FIXED_COST_DB)
-    with psycopg.connect(admin.replace("dbname=postgres", f"dbname={FIXED_COST_DB}")) as conn:
-        create_raw_tables(conn)
-        for table, rows in gen.reference_rows(batch).items():
-            copy_rows(conn, table, rows)
+    fresh_warehouse(port, FIXED_COST_DB, gen, batch)
     fixed = {"database": FIXED_COST_DB, "target": "target-no-events"}
     run_dbt(port, "parse", **fixed)
     start_up = run_dbt(port, *BUILD, "--select", "tag:benchmark_selects_nothing", **fixed)
@@ -507,32 +519,27 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--no-fixed-cost", dest="fixed_cost", action="store_false",
-        help="skip the two builds with empty event tables that measure dbt's fixed cost",
+        help="skip the closing builds on empty event tables that measure dbt's fixed cost",
     )  # fmt: skip
     args = parser.parse_args()
 
     server = EmbeddedPostgres(BENCH_DIR / "pg", args.port)
     server.start()
-    admin = f"host=127.0.0.1 port={args.port} user=postgres dbname=postgres"
+    admin = conninfo(args.port, "postgres")
     try:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("drop database if exists warehouse with (force)")
-        ensure_database(admin, "warehouse")
-        dsn = f"host=127.0.0.1 port={args.port} user=postgres dbname=warehouse"
+        dsn = conninfo(args.port, "warehouse")
         if args.slow_statements:
             log_statements(admin, True)
         end = datetime.now(UTC).replace(microsecond=0)
         gen = Generator(seed=7, end=end, days=args.days)
         first_batch = end - timedelta(hours=2)
+        t0 = time.perf_counter()
+        counts = fresh_warehouse(args.port, "warehouse", gen, first_batch)
         with psycopg.connect(dsn) as conn:
-            create_raw_tables(conn)
-            t0 = time.perf_counter()
-            counts = load_events(
+            counts |= load_events(
                 conn, gen, args.audit_rows, end - timedelta(days=args.days),
                 end - timedelta(days=1), first_batch,
             )  # fmt: skip
-            for table, rows in gen.reference_rows(first_batch).items():
-                counts[table] = copy_rows(conn, table, rows)
             conn.commit()
             conn.execute("analyze")
         print(f"raw load (COPY): {time.perf_counter() - t0:.1f}s  {counts}", flush=True)
@@ -572,7 +579,7 @@ def main() -> None:
             # Measured after the main builds, on the same server: what no change to the SQL
             # can save, and so how much of each build depends on the data at all.
             start_up, fixed_full, floor = fixed_cost(
-                args.port, admin, gen, first_batch, args.incremental_runs
+                args.port, gen, first_batch, args.incremental_runs
             )
             print(
                 f"fixed cost (same builds, event tables empty): full {fixed_full:.1f}s, "
