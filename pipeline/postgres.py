@@ -8,6 +8,7 @@ PostgreSQL refuses to run as root; as root we run it as a service user, as the w
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import socket
@@ -63,10 +64,19 @@ def _bin_dir() -> Path:
     return Path(_wheel().__file__).parent / "pginstall" / "bin"
 
 
-def _port_open(host: str, port: int) -> bool:
+def port_in_use(host: str, port: int) -> bool:
+    """Whether PostgreSQL could not bind this port: a server listens on it, or a client
+    connection holds it as its own local port. The project's ports lie in Linux's ephemeral
+    range (32768-60999), so any local connection can take one, and a connection attempt
+    would miss that (a CI run failed so). SO_REUSEADDR as PostgreSQL sets it: a closed
+    connection waiting out TIME_WAIT does not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
+        return False
 
 
 @dataclass
@@ -140,7 +150,7 @@ class EmbeddedPostgres:
                     f"not {self.port}. Stop it with `make stop` or set NIS2_PG_PORT={port}."
                 )
             return
-        if _port_open(self.host, self.port):
+        if port_in_use(self.host, self.port):
             raise PostgresError(
                 f"Port {self.port} on {self.host} is taken by another program. "
                 "Choose another with NIS2_PG_PORT=<port>."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import psycopg
@@ -10,7 +11,7 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import make_url
 
-from pipeline.postgres import EmbeddedPostgres, PostgresError, ensure_database
+from pipeline.postgres import EmbeddedPostgres, PostgresError, ensure_database, port_in_use
 from pipeline.settings import PgSettings, SettingsError
 
 
@@ -68,6 +69,24 @@ def test_new_cluster_has_no_page_checksums(test_postgres: EmbeddedPostgres) -> N
         shutil.rmtree(fresh.base_dir, ignore_errors=True)
     assert checksums == "off"
     assert collation == "C"
+
+
+def test_a_port_held_by_a_client_connection_counts_as_taken() -> None:
+    """A local client connection can hold one of the project's ports as its own end (they lie
+    in the ephemeral range); PostgreSQL then cannot bind it, though nothing listens there."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                client_port = client.getsockname()[1]
+                assert port_in_use("127.0.0.1", client_port)
+                assert port_in_use("127.0.0.1", listener.getsockname()[1])
+    with socket.socket() as probe:  # a port nobody holds
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    assert not port_in_use("127.0.0.1", free_port)
 
 
 def test_stop_when_stopped_is_harmless(tmp_path: Path) -> None:

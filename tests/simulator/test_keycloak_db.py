@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,7 @@ import psycopg
 import pytest
 from conftest import CALLS_PER_DAY, DAYS, END
 
-from pipeline.postgres import EmbeddedPostgres, ensure_database
+from pipeline.postgres import EmbeddedPostgres, ensure_database, port_in_use
 from pipeline.settings import ROOT
 from simulator.keycloak_db import load_keycloak
 from simulator.keycloak_gen import SECRET_MARKER, TABLES
@@ -26,9 +25,8 @@ FIRST_PORT = int(os.environ.get("SIM_TEST_PG_PORT", "55440"))  # demo 55432, pip
 def _free_port() -> int:
     """The first free port from FIRST_PORT: test runs in parallel must not collide."""
     for port in range(FIRST_PORT, FIRST_PORT + 15):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) != 0:
-                return port
+        if not port_in_use("127.0.0.1", port):
+            return port
     raise RuntimeError(f"no free port in {FIRST_PORT}..{FIRST_PORT + 14}")
 
 
