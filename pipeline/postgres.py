@@ -66,10 +66,11 @@ def _bin_dir() -> Path:
 
 def port_in_use(host: str, port: int) -> bool:
     """Whether PostgreSQL could not bind this port: a server listens on it, or a client
-    connection holds it as its own local port. The project's ports lie in Linux's ephemeral
-    range (32768-60999), so any local connection can take one, and a connection attempt
-    would miss that (a CI run failed so). SO_REUSEADDR as PostgreSQL sets it: a closed
-    connection waiting out TIME_WAIT does not count."""
+    connection holds it as its own local port. A port chosen by the user may lie in Linux's
+    ephemeral range (32768-60999 by default), where any local connection can take it, and a
+    connection attempt would miss that (a CI run failed so, before the defaults moved below
+    that range). SO_REUSEADDR as PostgreSQL sets it: a closed connection waiting out
+    TIME_WAIT does not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -75,7 +75,7 @@ class PgSettings:
     def from_env(cls) -> PgSettings:
         return cls(
             host=os.environ.get("NIS2_PG_HOST", "127.0.0.1"),
-            port=_env_port("NIS2_PG_PORT", 55432),
+            port=_env_port("NIS2_PG_PORT", 25432),
             user=os.environ.get("NIS2_PG_USER", "postgres"),
             password=os.environ.get("NIS2_PG_PASSWORD", ""),
             warehouse_db=os.environ.get("NIS2_PG_DATABASE", "warehouse"),

@@ -27,8 +27,11 @@ from pipeline.postgres import EmbeddedPostgres, ensure_database
 from pipeline.settings import ROOT
 
 TEST_VAR = Path(os.environ.get("NIS2_TEST_VAR_DIR", ROOT / "var" / "test")).resolve()
-TEST_PG_PORT = int(os.environ.get("NIS2_TEST_PG_PORT", "55460"))
-TEST_SIM_PORT = int(os.environ.get("NIS2_TEST_SIM_PORT", "8766"))
+# Defaults below Linux's ephemeral port range (tests/pipeline/test_postgres.py checks it).
+DEFAULT_TEST_PG_PORT = 25460
+DEFAULT_TEST_SIM_PORT = 8766
+TEST_PG_PORT = int(os.environ.get("NIS2_TEST_PG_PORT", str(DEFAULT_TEST_PG_PORT)))
+TEST_SIM_PORT = int(os.environ.get("NIS2_TEST_SIM_PORT", str(DEFAULT_TEST_SIM_PORT)))
 # A fixed simulated "now" keeps the run deterministic; the second run moves it one day on.
 FIRST_END = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
 SECOND_END = FIRST_END + timedelta(days=1)

@@ -72,8 +72,8 @@ def test_new_cluster_has_no_page_checksums(test_postgres: EmbeddedPostgres) -> N
 
 
 def test_a_port_held_by_a_client_connection_counts_as_taken() -> None:
-    """A local client connection can hold one of the project's ports as its own end (they lie
-    in the ephemeral range); PostgreSQL then cannot bind it, though nothing listens there."""
+    """A local client connection can hold a port of the ephemeral range as its own end (a user
+    may choose one); PostgreSQL then cannot bind it, though nothing listens there."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -121,3 +121,47 @@ def test_bad_port_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("NIS2_PG_PORT", "fivefivefour")
     with pytest.raises(SettingsError, match="NIS2_PG_PORT"):
         PgSettings.from_env()
+
+
+def _module_constant(path: Path, name: str) -> int:
+    """An integer constant of a script, read without running it (no import side effects)."""
+    import ast
+
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path.name} defines no {name}")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """Linux's range of local ports for client connections (the kernel's own setting)."""
+    low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    return int(low), int(high)
+
+
+def test_default_ports_lie_outside_the_ephemeral_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client connection can hold any port of the ephemeral range; the defaults (demo server,
+    test server, Keycloak test servers, benchmark, simulator) must never be one of them."""
+    from conftest import DEFAULT_TEST_PG_PORT, DEFAULT_TEST_SIM_PORT
+
+    from pipeline.settings import ROOT, simulator_port
+
+    for name in ("NIS2_PG_PORT", "DIDIT_SIM_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    low, high = _ephemeral_range()
+    defaults = {
+        "demo Postgres": PgSettings.from_env().port,
+        "simulator": simulator_port(),
+        "benchmark Postgres": _module_constant(
+            ROOT / "benchmarks" / "dbt_benchmark.py", "DEFAULT_PORT"
+        ),
+        "Keycloak test servers": _module_constant(
+            ROOT / "tests" / "simulator" / "test_keycloak_db.py", "DEFAULT_FIRST_PORT"
+        ),
+        "test Postgres": DEFAULT_TEST_PG_PORT,
+        "test simulator": DEFAULT_TEST_SIM_PORT,
+    }
+    inside = {name: port for name, port in defaults.items() if low <= port <= high}
+    assert not inside, f"default ports inside the ephemeral range {low}-{high}: {inside}"

@@ -19,7 +19,8 @@ from simulator.keycloak_db import load_keycloak
 from simulator.keycloak_gen import SECRET_MARKER, TABLES
 from simulator.world import generate_world
 
-FIRST_PORT = int(os.environ.get("SIM_TEST_PG_PORT", "55440"))  # demo 55432, pipeline 55460
+DEFAULT_FIRST_PORT = 25440  # demo 25432, pipeline 25460; below the ephemeral range
+FIRST_PORT = int(os.environ.get("SIM_TEST_PG_PORT", str(DEFAULT_FIRST_PORT)))
 
 
 def _free_port() -> int:
