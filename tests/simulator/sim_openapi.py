@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "didit" / "openapi.json"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "vendor" / "didit" / "openapi.json"
 OUR_SCHEMAS = Path(__file__).resolve().parents[2] / "simulator" / "schemas"
 
 

@@ -3,10 +3,22 @@ Didit documents nothing, against our schemas in simulator/schemas/)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pytest
 from conftest import LOGIN, otp_now
 from sim_client import KEY, Client
-from sim_openapi import our_schema, response, response_examples, response_schema, validate
+from sim_openapi import (
+    SPEC_PATH,
+    our_schema,
+    response,
+    response_examples,
+    response_schema,
+    validate,
+)
+
+from pipeline.settings import ROOT
 
 SESSIONS = "/v3/sessions/"
 DECISION = "/v3/session/{sessionId}/decision/"
@@ -327,3 +339,13 @@ def test_a_locked_console_login_answers_429_with_a_detail_body(make_server):
     c.close()
     assert locked.status == 429
     validate(locked.json(), our_schema("detail_error.json"))
+
+
+def test_the_vendored_openapi_document_is_the_one_its_readme_names() -> None:
+    """The contract tests read Didit's document from this repository; its README records where
+    it came from and its SHA-256, so a changed or truncated copy is caught."""
+    readme = (SPEC_PATH.parent / "README.md").read_text()
+    recorded = re.search(r"SHA-256 \| `([0-9a-f]{64})`", readme)
+    assert recorded, "docs/vendor/didit/README.md records no SHA-256"
+    assert hashlib.sha256(SPEC_PATH.read_bytes()).hexdigest() == recorded.group(1)
+    assert SPEC_PATH.resolve().is_relative_to(ROOT)
