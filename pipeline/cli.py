@@ -6,9 +6,9 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from nis2_settings import Paths, PgSettings, SettingsError
 from pipeline.meltano import MeltanoError
 from pipeline.postgres import EmbeddedPostgres, PostgresError
-from pipeline.settings import Paths, PgSettings, SettingsError
 
 
 def _pg_server() -> EmbeddedPostgres:

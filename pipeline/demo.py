@@ -17,9 +17,9 @@ from pathlib import Path
 
 import psycopg
 
+from nis2_settings import Paths, PgSettings, SettingsError, simulator_port
 from pipeline import meltano, warehouse
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import Paths, PgSettings, SettingsError, simulator_port
 from report.period import last_full_month
 
 KEYCLOAK_READER = "keycloak_reader"

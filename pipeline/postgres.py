@@ -21,7 +21,7 @@ from types import ModuleType
 import psycopg
 from psycopg import sql
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 
 SERVICE_USER = "embedded_postgres"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from pipeline.settings import Paths, PgSettings
+from nis2_settings import Paths, PgSettings
 
 RAW_SCHEMAS = ("tap_didit", "tap_wazuh", "tap_keycloak", "tap_incidents")
 
@@ -51,6 +51,8 @@ def table_counts(conninfo: str, schema: str, table_prefix: str = "") -> list[tup
 
 def latest_pack(paths: Paths) -> Path | None:
     """The newest (pseudonymised) evidence pack's HTML, if one was rendered."""
+    # Imported here: the pack's renderer (jinja2, matplotlib, weasyprint) is the `report` extra,
+    # not in the venv of Meltano's nis2-checks and wazuh-spool utilities, which import pipeline.
     from report.pack import HTML_NAME
 
     packs = [

@@ -45,7 +45,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from pipeline.settings import ROOT, PgSettings
+from nis2_settings import ROOT, PgSettings
 
 DEFAULT_SOURCES = (
     "/var/ossec/logs/alerts/alerts.json",

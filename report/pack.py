@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from nis2_settings import Paths
 from report.exports import write_exports
 from report.formatting import display, raw
 from report.manifest import write_manifest
@@ -234,7 +235,6 @@ def render_from_warehouse(
 ) -> PackResult:
     """The pack for `period` (YYYY-MM or a day range) from the warehouse; what the CLI and the
     pipeline call. Defaults: the NIS2_PG_* connection and $NIS2_VAR_DIR/report."""
-    from pipeline.settings import Paths
     from report.postgres_source import PostgresSource, conninfo_from_env
 
     parsed = parse_period(period)

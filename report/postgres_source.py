@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from nis2_settings import PgSettings
 from report.marts import REFERENCE_TABLES
 from report.period import to_moment
 from report.warehouse import Row, WarehouseError
@@ -28,8 +29,6 @@ def conninfo_from_env() -> str:
     explicit = os.environ.get(CONNINFO_ENV)
     if explicit:
         return explicit
-    from pipeline.settings import PgSettings  # one home for the connection settings
-
     return PgSettings.from_env().conninfo()
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from nis2_settings import ROOT
 from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import ROOT
 
 TEST_VAR = Path(os.environ.get("NIS2_TEST_VAR_DIR", ROOT / "var" / "test")).resolve()
 # Defaults below Linux's ephemeral port range (tests/pipeline/test_postgres.py checks it).
@@ -197,8 +197,8 @@ def tap_run_env(
     state_dir: Path,
 ) -> dict[str, str]:
     """Environment for `meltano run tap-didit <target>` against a simulator (fresh DB if any)."""
+    from nis2_settings import PgSettings
     from pipeline import meltano
-    from pipeline.settings import PgSettings
 
     if database:
         with psycopg.connect(admin_conninfo, autocommit=True) as conn:

@@ -20,9 +20,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from nis2_settings import ROOT
 from pipeline.meltano import meltano_bin
 from pipeline.postgres import EmbeddedPostgres
-from pipeline.settings import ROOT
 from tests.conftest import running_simulator, simulator_ids, tap_run_env
 
 pytestmark = pytest.mark.integration

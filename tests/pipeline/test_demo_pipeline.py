@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 from tests.conftest import SECOND_END, PipelineRun, simulator_ids
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 import yaml
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 
 PROJECT = yaml.safe_load((ROOT / "meltano.yml").read_text())
 PLUGINS = [(kind, plugin) for kind, plugins in PROJECT["plugins"].items() for plugin in plugins]

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from nis2_settings import PgSettings
 from pipeline.meltano import pipeline_env
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import PgSettings
 from tests.conftest import meltano_run
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy.engine import make_url
 
+from nis2_settings import PgSettings, SettingsError
 from pipeline.postgres import EmbeddedPostgres, PostgresError, ensure_database, port_in_use
-from pipeline.settings import PgSettings, SettingsError
 
 
 def test_server_accepts_tcp_connections(
@@ -146,7 +146,7 @@ def test_default_ports_lie_outside_the_ephemeral_range(monkeypatch: pytest.Monke
     test server, Keycloak test servers, benchmark, simulator) must never be one of them."""
     from conftest import DEFAULT_TEST_PG_PORT, DEFAULT_TEST_SIM_PORT
 
-    from pipeline.settings import ROOT, simulator_port
+    from nis2_settings import ROOT, simulator_port
 
     for name in ("NIS2_PG_PORT", "DIDIT_SIM_PORT"):
         monkeypatch.delenv(name, raising=False)

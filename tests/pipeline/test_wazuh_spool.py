@@ -22,10 +22,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from nis2_settings import ROOT, PgSettings
 from pipeline import wazuh_spool
 from pipeline.meltano import meltano_bin, pipeline_env
 from pipeline.postgres import EmbeddedPostgres, ensure_database
-from pipeline.settings import ROOT, PgSettings
 from pipeline.wazuh_spool import Job, SpoolDir, SpoolError, Warehouse, commit, prepare
 
 PERSONAL = "jane.doe@example.org"  # a bad line may carry personal data: it must never be printed

@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from report_browser import visit
 from report_html import PackHtml
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 from report.cli import main
 from report.manifest import verify
 from report.pack import HTML_NAME, PDF_NAME, pack_folder_name

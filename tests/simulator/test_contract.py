@@ -18,7 +18,7 @@ from sim_openapi import (
     validate,
 )
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 
 SESSIONS = "/v3/sessions/"
 DECISION = "/v3/session/{sessionId}/decision/"

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from conftest import CALLS_PER_DAY, DAYS, END
 
+from nis2_settings import ROOT
 from pipeline.postgres import EmbeddedPostgres, ensure_database, port_in_use
-from pipeline.settings import ROOT
 from simulator.keycloak_db import load_keycloak
 from simulator.keycloak_gen import SECRET_MARKER, TABLES
 from simulator.world import generate_world

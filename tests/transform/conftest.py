@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 
 TRANSFORM = ROOT / "transform"
 # A key for the test's own dbt invocations; the demo job uses the one in meltano.yml.

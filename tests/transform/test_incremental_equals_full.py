@@ -17,7 +17,7 @@ import pytest
 import yaml
 from psycopg import sql
 
-from pipeline.settings import ROOT
+from nis2_settings import ROOT
 from tests.transform.conftest import TRANSFORM, dbt_env, dbt_executable
 
 pytestmark = pytest.mark.integration

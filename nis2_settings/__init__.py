@@ -1,4 +1,5 @@
-"""Where things live and how to reach them: one place for paths, ports and connection settings.
+"""Where things live and how to reach them: one place for paths, ports and connection settings,
+shared by every package of this repository (pipeline, report, simulator, tests).
 
 Every value can be overridden by an environment variable, so the same code runs the demo
 (embedded Postgres + simulated Didit) and production (your server, your Didit account).
