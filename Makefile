@@ -12,17 +12,23 @@ export DO_NOT_TRACK := 1
 # uv writes no bytecode by default: without it every start re-compiles the sources
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test lint install browser stop clean
+.PHONY: demo test lint install lock browser stop clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==0.13.8
 
-$(VENV)/.installed: $(BIN)/activate pyproject.toml tap-didit/pyproject.toml
-	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip install --quiet -e '.[dev]' -e './tap-didit[dev]'
+# Exact versions from the hashed lock (locks/project.txt), then this repository's two packages
+# without resolving again. `make lock` refreshes every lock (see pipeline/locks.py).
+$(VENV)/.installed: $(BIN)/activate locks/project.txt pyproject.toml tap-didit/pyproject.toml
+	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip install --quiet --require-hashes -r locks/project.txt
+	VIRTUAL_ENV=$(abspath $(VENV)) $(UV) pip install --quiet --no-deps -e . -e ./tap-didit
 	touch $@
 
 install: $(VENV)/.installed
+
+lock: install
+	$(BIN)/python -m pipeline.locks
 
 demo: install
 	$(BIN)/nis2-pipeline demo

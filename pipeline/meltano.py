@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.settings import ROOT, PgSettings
+from nis2_settings import ROOT, PgSettings
 
 # Telemetry and version checks off: nothing but loopback and the package registries.
 QUIET_ENV = {
@@ -28,6 +28,12 @@ class MeltanoError(RuntimeError):
 
 def _bin_dir() -> Path:
     return Path(sys.executable).parent
+
+
+def _without(path: str, folder: Path) -> str:
+    """PATH without `folder` (an activated venv), so nothing resolves from it by accident."""
+    kept = [p for p in path.split(os.pathsep) if p and Path(p).resolve() != folder.resolve()]
+    return os.pathsep.join(kept)
 
 
 def pipeline_env(
@@ -48,7 +54,9 @@ def pipeline_env(
             "NIS2_PG_USER": pg.user,
             "NIS2_PG_DATABASE": pg.warehouse_db,
             "NIS2_KEYCLOAK_DATABASE": pg.keycloak_db,
-            "PATH": f"{_bin_dir()}{os.pathsep}{env.get('PATH', '')}",
+            # Every plugin, the project's own utilities included, runs from the venv that
+            # `meltano install` made for it, as in production: never from this venv's PATH.
+            "PATH": _without(env.get("PATH", ""), _bin_dir()),
         }
     )
     # target-postgres insists on a password with host/user/port, so it gets a URL (quoted).
@@ -62,7 +70,7 @@ def pipeline_env(
 # Lines of Meltano's log worth showing while a long job runs; everything goes to the log file.
 _ECHO = re.compile(
     r"Running job with name|\[error|\[warning +\] meltano|Done\. PASS=|No files found|"
-    r"incident register:|Skipping invalid JSON|target-postgres +METRIC.*record_count|"
+    r"incident register:|reconcile:|Skipping invalid JSON|target-postgres +METRIC.*record_count|"
     r"wazuh-spool: (spooled|committed|ERROR|.*line left out|.*held back)"
 )
 _JOB_NAME = re.compile(r"Running job with name '[^:']*:?([^']*)'")
@@ -112,7 +120,11 @@ def run_logged(args: list[str], env: Mapping[str, str], log_path: Path) -> None:
 def _install_fingerprint() -> str:
     """Changes when a plugin definition or the tap's dependencies change."""
     digest = hashlib.sha256(b"bytecode-compiled")  # installs from before that re-run once
-    for path in (ROOT / "meltano.yml", ROOT / "tap-didit" / "pyproject.toml"):
+    for path in (
+        ROOT / "meltano.yml",
+        ROOT / "pyproject.toml",
+        ROOT / "tap-didit" / "pyproject.toml",
+    ):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
