@@ -3,7 +3,7 @@
 Trailing slashes, `next` links followed verbatim (the next page fetched ahead),
 client-side pacing, `Retry-After`, jittered backoff, typed auth errors that name the
 setting and permission, 404 on a child skipped with a warning, and deduplication by key.
-Shaping each record to its schema lives in records.py.
+Shaping each record to its schema lives in records.py; what a run logs, in run_log.py.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tap_didit.jsonbody import json_body
 from tap_didit.pagination import NextLinkPaginator, PageIsPastFloor, page_results
 from tap_didit.records import RecordShaping
 from tap_didit.retry import wait_generator
+from tap_didit.run_log import RunReporting
 
 if TYPE_CHECKING:
     from backoff._typing import Details
@@ -42,8 +43,8 @@ def _with_trailing_slash(url: str) -> str:
     return parts._replace(path=parts.path + "/").geturl()
 
 
-class DiditStream(RecordShaping, RESTStream):
-    """Base class of all Didit streams: Didit's HTTP conventions plus record shaping."""
+class DiditStream(RunReporting, RecordShaping, RESTStream):
+    """Base class of all Didit streams: Didit's HTTP conventions, record shaping, run log."""
 
     #: Permission a Didit key needs for this endpoint, named in 401/403 errors.
     required_scope: ClassVar[str] = "read access"
@@ -149,6 +150,7 @@ class DiditStream(RecordShaping, RESTStream):
             details.get("tries") or 0,
             self.backoff_max_tries(),
         )
+        self.totals.retries += 1
 
     def response_error_message(self, response: requests.Response) -> str:
         """Status and path only: bodies and query strings may carry personal data."""
@@ -253,11 +255,17 @@ class DiditStream(RecordShaping, RESTStream):
                     seen.add(identity)
                 yield record
         except ParentNotVisibleError:
+            self.totals.skipped_parents += 1
             self.logger.warning(
                 "Stream '%s': parent %s is not visible to this key (HTTP 404); skipped.",
                 self.name,
                 {k: (context or {}).get(k) for k in self.context_fields},
             )
+
+    def skip_record(self, record: dict[str, Any], reason: str) -> None:
+        """Warn (records.py) and count the skip for the stream's summary."""
+        super().skip_record(record, reason)
+        self.totals.skipped_records += 1
 
 
 class PerParentStream(DiditStream):

@@ -83,7 +83,7 @@ class NewestFirstStream(DiditStream):
         return 0
 
     def get_records(self, context: Context | None) -> Iterator[dict[str, Any]]:
-        """Walk the window; log its bounds and size."""
+        """Walk the window; log its bounds and size (DEBUG: once per partition)."""
         self._window = self.window_for(context)
         self._page_predicate = (
             self._window.page_is_past_floor(self.source_timestamp_key)
@@ -95,12 +95,13 @@ class NewestFirstStream(DiditStream):
             # bookmark would otherwise never be clamped to this run's start.
             self._write_replication_key_signpost(context, self.get_replication_key_signpost())
         floor = self._window.floor.isoformat() if self._window.floor else "the beginning"
-        self.logger.info("Stream '%s': reading %s from %s.", self.name, context or "", floor)
+        self.totals.floors.add(floor)  # the summary names the earliest (run_log.py)
+        self.logger.debug("Stream '%s': reading %s from %s.", self.name, context or "", floor)
         count = 0
         for record in super().get_records(context):
             count += 1
             yield record
-        self.logger.info(
+        self.logger.debug(
             "Stream '%s': walk %s complete, %d records read; the bookmark may now advance.",
             self.name,
             context or "",

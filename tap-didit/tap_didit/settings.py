@@ -94,6 +94,15 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="User-Agent header sent with every request.",
     ),
     th.Property(
+        "metrics_log_level",
+        th.StringType(allowed_values=["DEBUG", "INFO"]),
+        default="DEBUG",
+        title="Metrics log level",
+        description="`DEBUG`: the SDK's METRIC lines (one per request and per partition) are "
+        "logged only when the tap runs at DEBUG (`TAP_DIDIT_LOGLEVEL=DEBUG`); at INFO each "
+        "stream logs one summary line instead. `INFO`: METRIC lines at INFO, as the SDK does.",
+    ),
+    th.Property(
         "session_kinds",
         th.ArrayType(th.StringType),
         default=["user", "business"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 from functools import cached_property
 from typing import ClassVar
 
@@ -20,6 +21,7 @@ from singer_sdk.plugin_base import JSONSchemaValidator
 from tap_didit.auth import ConsoleTokenAuth
 from tap_didit.config_checks import schema_errors, selection_errors, semantic_errors
 from tap_didit.pacing import RequestPacer
+from tap_didit.run_log import demote_detail, quiet_metrics
 from tap_didit.settings import CONFIG_SCHEMA, MAX_PAGE_SIZE
 from tap_didit.streams import STREAM_TYPES
 
@@ -94,7 +96,19 @@ class TapDidit(Tap):
                 "Config validation failed: " + " ".join(errors), errors=errors
             )
         _ = self.sync_started_at
+        self.quiet_logging()
         super().sync_all()
+
+    def quiet_logging(self) -> None:
+        """At INFO, one start and one summary line per stream; the detail at DEBUG.
+
+        See run_log.py and README "Logging". The SDK's per-partition lines come from each
+        stream's logger and from `singer_sdk` (the unsorted-stream note, once per walk).
+        """
+        quiet_metrics(self.metrics_logger, str(self.config.get("metrics_log_level", "DEBUG")))
+        demote_detail(logging.getLogger("singer_sdk"))
+        for stream in self.streams.values():
+            demote_detail(stream.logger)
 
 
 if __name__ == "__main__":
