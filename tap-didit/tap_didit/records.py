@@ -2,7 +2,9 @@
 
 Kept apart from the HTTP client because it is a different promise: whatever Didit sends,
 each emitted record has exactly its schema's fields, keeps unknown keys in `extra_fields`,
-drops expiring URLs and secrets, and is never emitted without its key or timestamp.
+drops expiring URLs and secrets, and is never emitted without its key or timestamp. A
+record that cannot be emitted is counted, named and kept on the `skipped_records` stream
+(skipped.py); a walk that skips everything it was offered fails.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from singer_sdk.helpers.types import Context
 from singer_sdk.singerlib.catalog import SelectionMask
 
 from tap_didit.schema_kit import EXTRA_FIELDS
-from tap_didit.timestamps import normalize_timestamp
+from tap_didit.skipped import (
+    SKIPPED_STREAM,
+    WARNINGS_PER_STREAM,
+    Skip,
+    SkipLedger,
+    StreamTally,
+    descendants,
+    ledger_of,
+)
+from tap_didit.timestamps import is_canonical, normalize_timestamp
 
 
 class RecordShaping:
@@ -34,9 +45,27 @@ class RecordShaping:
     dropped_fields: ClassVar[frozenset[str]] = frozenset()
     #: Parent keys copied from the context into each record.
     context_fields: ClassVar[tuple[str, ...]] = ()
+    #: What to check when every record of a walk is skipped (named in the failure).
+    shape_setting_hint: ClassVar[str] = (
+        "Check that `base_url` points to Didit's v3 API and that this tap version matches it."
+    )
+
+    #: Position of the record being shaped among those this stream was offered in the run.
+    _position = 0
+
+    @cached_property
+    def _skip_ledger(self) -> SkipLedger:
+        return ledger_of(self._tap)
+
+    @cached_property
+    def _tally(self) -> StreamTally:
+        return self._skip_ledger.tally(self.name)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         """Reshape to the schema: schema fields, parent keys, canonical timestamps."""
+        tally = self._tally
+        tally.offered += 1
+        self._position = tally.offered
         out = self.fit_to_schema(row)
         if context:
             for key in self.context_fields:
@@ -50,14 +79,53 @@ class RecordShaping:
         return out
 
     def skip_record(self, record: dict[str, Any], reason: str) -> None:
-        """Warn about a record that cannot be loaded, naming it by key, never by content."""
+        """Count, warn about and emit a record that cannot be loaded, named by key or position,
+        never by content."""
         identity = {k: record.get(k) for k in self.primary_keys}
-        self.logger.warning(
-            "Stream '%s': skipped record %s: it %s. Other records continue.",
-            self.name,
-            identity,
-            reason,
-        )
+        keys = [identity[k] for k in self.primary_keys]
+        record_key = None if any(v in (None, "") for v in keys) else "/".join(map(str, keys))
+        skip = Skip(self.name, self._position, reason, record_key, self.missing_fields(record))
+        self._skip_ledger.record(skip)
+        skipped = self._tally.skipped
+        if skipped <= WARNINGS_PER_STREAM:
+            self.logger.warning(
+                "Stream '%s': skipped record %s (record %d of this run): it %s. "
+                "Other records continue.",
+                self.name,
+                identity,
+                skip.position,
+                reason,
+            )
+        elif skipped == WARNINGS_PER_STREAM + 1:
+            self.logger.warning(
+                "Stream '%s': more than %d records skipped; the rest are counted and emitted on "
+                "the `%s` stream, not logged one by one.",
+                self.name,
+                WARNINGS_PER_STREAM,
+                SKIPPED_STREAM,
+            )
+
+    def missing_fields(self, record: dict[str, Any]) -> tuple[str, ...]:
+        """Our names of the key and replication fields this record lacks (or cannot use)."""
+        missing = [k for k in self.primary_keys if record.get(k) in (None, "")]
+        stamp_key = self.replication_key
+        if stamp_key and stamp_key not in missing:
+            stamp = record.get(stamp_key)
+            if not (isinstance(stamp, str) and is_canonical(stamp)):
+                missing.append(stamp_key)
+        return tuple(missing)
+
+    def source_field_note(self, field: str) -> str:
+        """How the API names `field`, when it differs (aliases); empty otherwise."""
+        return ""
+
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> Iterator[dict]:
+        """The SDK's sync; after a top-level walk (children included), the all-skipped gate."""
+        yield from super()._sync_records(context, write_messages=write_messages)  # type: ignore[misc]
+        if self.parent_stream_type is None:  # type: ignore[attr-defined]
+            self._skip_ledger.check([self, *descendants(self)])
 
     @cached_property
     def _empty_record(self) -> dict[str, None]:

@@ -70,3 +70,17 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[SentRequest]:
 
     monkeypatch.setattr(requests.Session, "send", spy)
     return seen
+
+
+# skipped_records stays empty on a clean organisation (nothing is skipped there), so the SDK's
+# standard "every stream returns a record" check does not apply to it; test_tap_skipped_records.py
+# proves the stream's records with pages that make the tap skip some.
+NOT_APPLICABLE = ("test_tap_stream_returns_record[skipped_records]",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect (not skip) the SDK tests that cannot apply; see NOT_APPLICABLE."""
+    dropped = [item for item in items if item.name in NOT_APPLICABLE]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]

@@ -1,5 +1,9 @@
-"""All streams of tap-didit, in sync order (parents before their children)."""
+"""All streams of tap-didit, in sync order (parents before their children).
 
+`skipped_records` comes last: it holds what the other streams could not emit (skipped.py).
+"""
+
+from tap_didit.skipped import SkippedRecordsStream
 from tap_didit.streams.audit_logs import AuditLogsStream
 from tap_didit.streams.cases import CaseEventsStream, CasesStream
 from tap_didit.streams.catalogue import (
@@ -32,4 +36,5 @@ STREAM_TYPES = [
     ListsStream,
     ListEntriesStream,
     BillingBalanceStream,
+    SkippedRecordsStream,
 ]

@@ -2,7 +2,10 @@
 
 Everything about the route is ASSUMED (docs/contracts.md, README "Assumptions"): base
 URL, path, pagination, field names. All of it is configurable, and the untouched entry
-is kept in `raw`, so a field we mis-name is still in the warehouse.
+is kept in `raw`, so a field we mis-name is still in the warehouse. An entry without its
+`uuid` or `timestamp` under the configured names is skipped (and kept on the
+`skipped_records` stream); when every entry of a run is, the aliases are wrong and the run
+fails naming `audit_logs_field_aliases` (skipped.py).
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ class AuditLogsStream(NewestFirstStream):
     required_scope = "read:audit-logs"
     credential_setting = "console_email/console_password (or console_access_token)"
     timestamp_fields = ("timestamp",)
+    shape_setting_hint = (
+        "Check the setting `audit_logs_field_aliases` (our field name -> the JSON key of the "
+        "route's entries): the entries do not carry the fields under the names it gives."
+    )
     schema = record_schema(
         {**FIELDS, "raw": "object"}, required=("uuid", "timestamp"), extra_fields=False
     )
@@ -91,6 +98,10 @@ class AuditLogsStream(NewestFirstStream):
     def source_primary_keys(self) -> tuple[str, ...]:
         """The API's name for `uuid`: raw entries are deduplicated before renaming."""
         return (self.aliases.get("uuid", "uuid"),)
+
+    def source_field_note(self, field: str) -> str:
+        """The JSON key looked up for `field` (a name from the settings, never a value)."""
+        return f" (looked up as `{self.aliases.get(field, field)}`)"
 
     def first_page_params(self, context: Context | None) -> dict[str, Any]:
         """Cursor style sends only `limit`; offset style starts at `offset=0`."""
