@@ -35,10 +35,6 @@ gap_months as (
     group by 1
 ),
 
-current_month as (
-    select cast(date_trunc('month', {{ as_of() }}) as date) as month
-),
-
 -- exceptions valid at each month's reference instant (month end, or as_of while running)
 month_exceptions as (
     select
@@ -198,44 +194,41 @@ metrics as (
     from {{ ref('mart_nis2_mfa_coverage') }}
     group by 2
     union all
-    -- current-state access metrics judge the current month only
+    -- access rights as they stood at each period end (mart_nis2_access_review_period_end)
     select
         'leavers_with_access',
-        cm.month,
-        count(*) filter (where a.leaver_access_active),
+        month,
+        count(*) filter (where leaver_access_active),
         0,
         count(*),
         null,
-        max(a.last_used_at)
-    from {{ ref('mart_nis2_access_review_status') }} as a
-    cross join current_month as cm
-    where a.is_identity_row
-    group by cm.month
+        max(period_end_at)
+    from {{ ref('mart_nis2_access_review_period_end') }}
+    where is_identity_row
+    group by month
     union all
     select
         'dormant_accounts',
-        cm.month,
-        count(*) filter (where a.is_dormant),
+        month,
+        count(*) filter (where is_dormant),
         0,
         count(*),
         null,
-        max(a.last_used_at)
-    from {{ ref('mart_nis2_access_review_status') }} as a
-    cross join current_month as cm
-    where a.is_identity_row
-    group by cm.month
+        max(period_end_at)
+    from {{ ref('mart_nis2_access_review_period_end') }}
+    where is_identity_row
+    group by month
     union all
     select
         'access_reviews_current',
-        cm.month,
-        count(*) filter (where a.review_overdue),
+        month,
+        count(*) filter (where review_overdue),
         0,
         count(*),
         null,
-        max(a.last_reviewed_at)
-    from {{ ref('mart_nis2_access_review_status') }} as a
-    cross join current_month as cm
-    group by cm.month
+        max(period_end_at)
+    from {{ ref('mart_nis2_access_review_period_end') }}
+    group by month
     union all
     select
         'management_report_signed_off',

@@ -124,14 +124,15 @@ anomalies as (
     group by 1
 ),
 
+-- access rights as they stood at each month's end (as_of while the month runs)
 access_now as (
     select
-        cast(date_trunc('month', {{ as_of() }}) as date) as month,
-        count(*) filter (where leaver_access_active) as leavers_with_access,
-        count(*) filter (where is_dormant) as dormant_accounts,
+        month,
+        count(*) filter (where leaver_access_active and is_identity_row) as leavers_with_access,
+        count(*) filter (where is_dormant and is_identity_row) as dormant_accounts,
         count(*) filter (where review_overdue) as access_reviews_overdue
-    from {{ ref('mart_nis2_access_review_status') }}
-    where is_identity_row
+    from {{ ref('mart_nis2_access_review_period_end') }}
+    group by month
 ),
 
 logging as (
