@@ -10,29 +10,40 @@ with requirements as (
 ),
 
 months as (
-    select cast(m as date) as month
-    from generate_series(
-            (select date_trunc('month', min(event_ts)) from {{ ref('int_security_events_unified') }}),
-            date_trunc('month', {{ as_of() }}),
-            interval '1 month'
-        ) as g (m)
+    select distinct month from {{ ref('int_control_metrics_monthly') }}
 ),
 
-coverage_months as (
+-- the log sources each metric rests on (seed control_metrics), and those of them that
+-- delivered no event on any day of the month
+metric_sources as (
+    select
+        c.metric_code,
+        trim(a.asset_id) as asset_id
+    from {{ ref('control_metrics') }} as c
+    cross join lateral unnest(string_to_array(c.source_assets, ';')) as a (asset_id)
+    where nullif(trim(a.asset_id), '') is not null
+),
+
+silent_sources as (
     select
         cast(date_trunc('month', day) as date) as month,
-        count(*) as coverage_rows,
-        max(last_event_ts) as last_event_ts
+        asset_id
     from {{ ref('mart_nis2_log_source_coverage') }}
-    group by 1
+    group by 1, 2
+    having sum(events) = 0
 ),
 
-gap_months as (
+metric_silence as (
     select
-        cast(date_trunc('month', gap_start) as date) as month,
-        count(*) filter (where explained_by = 'unknown') as unknown_gaps
-    from {{ ref('mart_nis2_log_ingestion_gaps') }}
-    group by 1
+        m.month,
+        s.metric_code,
+        count(*) as sources,
+        count(q.asset_id) as silent_sources,
+        string_agg(q.asset_id, ', ' order by q.asset_id) as silent_assets
+    from months as m
+    cross join metric_sources as s
+    left join silent_sources as q on m.month = q.month and s.asset_id = q.asset_id
+    group by m.month, s.metric_code
 ),
 
 -- exceptions valid at each month's reference instant (month end, or as_of while running)
@@ -54,227 +65,88 @@ month_exceptions as (
 ),
 
 metrics as (
-    -- metric_code, month, metric_value, target, evidence_rows, passed, last_evidence_at
+    select * from {{ ref('int_control_metrics_monthly') }}
+),
+
+judged as (
     select
-        'log_source_coverage' as metric_code,
-        cast(date_trunc('month', day) as date) as month,
-        round(100.0 * count(*) filter (where covered) / nullif(count(*), 0), 1) as metric_value,
-        {{ policy('LOG_COVERAGE_TARGET_PCT') }} as target,
-        count(*) filter (where events > 0) as evidence_rows,
-        100.0 * count(*) filter (where covered) / nullif(count(*), 0)
-        >= {{ policy('LOG_COVERAGE_TARGET_PCT') }} as passed,
-        max(last_event_ts) as last_evidence_at
-    from {{ ref('mart_nis2_log_source_coverage') }}
-    group by 2
-    union all
-    select
-        'ingestion_gaps',
-        c.month,
-        coalesce(g.unknown_gaps, 0),
-        0,
-        c.coverage_rows,
-        null,
-        c.last_event_ts
-    from coverage_months as c
-    left join gap_months as g on c.month = g.month
-    union all
-    select
-        'log_integrity',
-        cast(date_trunc('month', partition_date) as date),
-        count(*) filter (where tamper_detected or not retention_ok),
-        0,
-        count(*),
-        null,
-        max(last_loaded_at)
-    from {{ ref('mart_nis2_log_retention_integrity') }}
-    group by 2
-    union all
-    select
-        'detections_without_siem_alert',
-        cast(date_trunc('month', window_start) as date),
-        count(*) filter (where not alert_raised_in_siem),
-        0,
-        count(*),
-        null,
-        max(window_end)
-    from {{ ref('mart_nis2_auth_failure_detections') }}
-    group by 2
-    union all
-    select
-        'auth_attacks_detected_alerted',
-        cast(date_trunc('month', window_start) as date),
-        count(*) filter (where detection_type = 'user_bruteforce' and lockouts = 0),
-        0,
-        count(*) filter (where detection_type = 'user_bruteforce'),
-        null,
-        max(window_end)
-    from {{ ref('mart_nis2_auth_failure_detections') }}
-    group by 2
-    union all
-    select
-        'siem_alerts_triaged_within_sla',
-        cast(date_trunc('month', first_seen_at) as date),
-        count(*) filter (where sla_breached),
-        0,
-        count(*),
-        null,
-        max(coalesce(triaged_at, first_seen_at))
-    from {{ ref('mart_nis2_siem_alert_handling') }}
-    group by 2
-    union all
-    select
-        'incidents_assessed',
-        cast(date_trunc('month', coalesce(i.aware_at, i.detected_at)) as date),
-        count(*) filter (where s.incident_id is null),
-        0,
-        count(*),
-        null,
-        max(s.assessed_at)
-    from {{ ref('int_incidents') }} as i
-    left join {{ ref('mart_nis2_significance_assessment') }} as s on i.incident_id = s.incident_id
-    group by 2
-    union all
-    select
-        'recurring_check_performed',
+        r.ref_id || ':' || m.month as matrix_id,
         m.month,
-        count(r.check_id),
-        null,
-        count(r.check_id),
-        true,
-        max(r.window_end)
-    from months as m
-    left join {{ ref('mart_nis2_recurring_incident_check') }} as r
-        on r.window_start < m.month + interval '1 month' and m.month < r.window_end
-    group by m.month
-    union all
-    select
-        'reporting_deadlines_met',
-        cast(date_trunc('month', due_at) as date),
-        count(*) filter (where status = 'breached'),
-        0,
-        count(*),
-        null,
-        max(submitted_at)
-    from {{ ref('mart_nis2_reporting_deadlines') }}
-    where status != 'not_required' and due_at is not null
-    group by 2
-    union all
-    select
-        'unapproved_privilege_assignments',
-        cast(date_trunc('month', event_ts) as date),
-        count(*) filter (where unapproved_assignment),
-        0,
-        count(*),
-        null,
-        max(event_ts)
-    from {{ ref('mart_nis2_privileged_activity') }}
-    where event_class = 'assignment'
-    group by 2
-    union all
-    select
-        'privileged_logins_without_mfa',
-        cast(date_trunc('month', day) as date),
-        sum(privileged_logins_without_mfa),
-        0,
-        sum(logins),
-        null,
-        max(cast(day as timestamptz))
-    from {{ ref('mart_nis2_mfa_coverage') }}
-    where principal_class = 'privileged'
-    group by 2
-    union all
-    select
-        'mfa_coverage',
-        cast(date_trunc('month', day) as date),
-        round(100.0 * sum(logins_with_mfa) / nullif(sum(logins_in_scope), 0), 1),
-        null,
-        sum(logins_in_scope),
-        count(*) filter (where target_status = 'below_target') = 0,
-        max(cast(day as timestamptz))
-    from {{ ref('mart_nis2_mfa_coverage') }}
-    group by 2
-    union all
-    -- access rights as they stood at each period end (mart_nis2_access_review_period_end)
-    select
-        'leavers_with_access',
-        month,
-        count(*) filter (where leaver_access_active),
-        0,
-        count(*),
-        null,
-        max(period_end_at)
-    from {{ ref('mart_nis2_access_review_period_end') }}
-    where is_identity_row
-    group by month
-    union all
-    select
-        'dormant_accounts',
-        month,
-        count(*) filter (where is_dormant),
-        0,
-        count(*),
-        null,
-        max(period_end_at)
-    from {{ ref('mart_nis2_access_review_period_end') }}
-    where is_identity_row
-    group by month
-    union all
-    select
-        'access_reviews_current',
-        month,
-        count(*) filter (where review_overdue),
-        0,
-        count(*),
-        null,
-        max(period_end_at)
-    from {{ ref('mart_nis2_access_review_period_end') }}
-    group by month
-    union all
-    select
-        'management_report_signed_off',
-        m.month,
-        count(s.month),
-        1,
-        count(s.month),
-        case when count(s.month) > 0 then true end,
-        max(cast(s.approved_at as timestamptz))
-    from months as m
-    left join {{ ref('management_signoffs') }} as s
-        on cast(s.month as date) = m.month and s.entity_id = '{{ var("entity_id") }}'
-    group by m.month
+        r.ref_id,
+        r.annex_section,
+        r.requirement_summary as requirement_text,
+        r.dir_art21_point,
+        r.iso27001_controls,
+        r.evidence_models,
+        nullif(r.metric_code, '') as metric_code,
+        x.metric_value,
+        x.target,
+        cm.target_rule,
+        coalesce(x.evidence_rows, 0) as evidence_rows,
+        cast(m.month as timestamptz) as evidence_window_start,
+        least(cast(m.month + interval '1 month' as timestamptz), {{ as_of() }})
+            as evidence_window_end,
+        ms.silent_assets,
+        coalesce(ms.sources > 0 and ms.silent_sources = ms.sources, false) as all_sources_silent,
+        case
+            when
+                e.not_applicable
+                and (
+                    nullif(r.metric_code, '') is null
+                    or x.metric_code is null or x.evidence_rows = 0 or x.metric_value is null
+                )
+                then 'not_applicable_documented'
+            when nullif(r.metric_code, '') is null then 'manual_required'
+            when r.metric_code = 'management_report_signed_off' and coalesce(x.evidence_rows, 0) = 0
+                then 'manual_required'
+            when ms.sources > 0 and ms.silent_sources = ms.sources then 'no_data'
+            when x.metric_code is null or x.evidence_rows = 0 or x.metric_value is null then 'no_data'
+            when coalesce(x.passed, x.metric_value <= x.target) then 'pass'
+            else 'fail'
+        end as status,
+        x.last_evidence_at,
+        e.exception_ids
+    from requirements as r
+    cross join months as m
+    left join metrics as x on r.metric_code = x.metric_code and m.month = x.month
+    left join month_exceptions as e on r.ref_id = e.ref_id and m.month = e.month
+    left join {{ ref('control_metrics') }} as cm on r.metric_code = cm.metric_code
+    left join metric_silence as ms on r.metric_code = ms.metric_code and m.month = ms.month
 )
 
 select
-    r.ref_id || ':' || m.month as matrix_id,
-    m.month,
-    r.ref_id,
-    r.annex_section,
-    r.requirement_summary as requirement_text,
-    r.dir_art21_point,
-    r.iso27001_controls,
-    r.evidence_models,
-    nullif(r.metric_code, '') as metric_code,
-    x.metric_value,
-    x.target,
-    coalesce(x.evidence_rows, 0) as evidence_rows,
+    matrix_id,
+    month,
+    ref_id,
+    annex_section,
+    requirement_text,
+    dir_art21_point,
+    iso27001_controls,
+    evidence_models,
+    metric_code,
+    metric_value,
+    target,
+    target_rule,
+    evidence_rows,
+    evidence_window_start,
+    evidence_window_end,
+    status,
+    -- why the status is what it is, in words an auditor can check against the evidence rows
     case
-        when
-            e.not_applicable
-            and (
-                nullif(r.metric_code, '') is null
-                or x.metric_code is null or x.evidence_rows = 0 or x.metric_value is null
-            )
-            then 'not_applicable_documented'
-        when nullif(r.metric_code, '') is null then 'manual_required'
-        when r.metric_code = 'management_report_signed_off' and coalesce(x.evidence_rows, 0) = 0
-            then 'manual_required'
-        when x.metric_code is null or x.evidence_rows = 0 or x.metric_value is null then 'no_data'
-        when coalesce(x.passed, x.metric_value <= x.target) then 'pass'
-        else 'fail'
-    end as status,
-    x.last_evidence_at,
-    e.exception_ids
-from requirements as r
-cross join months as m
-left join metrics as x on r.metric_code = x.metric_code and m.month = x.month
-left join month_exceptions as e on r.ref_id = e.ref_id and m.month = e.month
+        when status = 'not_applicable_documented'
+            then 'not applicable by entity-wide exception ' || exception_ids
+        when status = 'manual_required' then 'no automated evidence: manual evidence required'
+        when status = 'no_data' and all_sources_silent
+            then 'no_data: every source of this metric was silent all period (' || silent_assets || ')'
+        when status = 'no_data' then 'no_data: no evidence rows in the period'
+        else status || ': ' || metric_code || ' = ' || metric_value
+            || coalesce(' vs target ' || target, '') || ' (' || target_rule || '), '
+            || evidence_rows || ' evidence rows'
+            || coalesce('; silent all period: ' || silent_assets, '')
+    end as status_reason,
+    silent_assets,
+    -- the latest evidence inside the evidence window (never after it, never in the future)
+    case when last_evidence_at <= evidence_window_end then last_evidence_at end
+        as last_evidence_at,
+    exception_ids
+from judged

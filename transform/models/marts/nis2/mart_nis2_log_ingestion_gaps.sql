@@ -1,6 +1,9 @@
 -- Silences longer than a source's expected maximum gap (Annex 3.2.3(k) stopping of logs, 3.2.6
 -- availability of logging monitored independently), with what explains them: a logged
 -- stop event (Wazuh agent disconnected), planned maintenance, or nothing (unknown).
+-- A silence still going on at as_of is a gap too (open: gap_end null, measured to as_of), and
+-- so is a source that never delivered anything since the log history began: silence is never
+-- read as "no gap". Open gaps are recomputed on every build (as_of moves).
 -- Incremental: per source with new events, the gaps from the event before the earliest new
 -- one are dropped (pre-hook) and recomputed; every kept gap is explained again, because an
 -- incident or a Wazuh stop event that explains it may be loaded later.
@@ -15,7 +18,8 @@
         "{% if is_incremental() %}
         delete from {{ this }} as g
         using ({{ event_restart_points(ref('int_security_events_unified')) }}) as r
-        where g.asset_id = r.asset_id and g.gap_start >= r.restart_ts
+        where g.asset_id = r.asset_id and g.gap_start >= r.restart_ts;
+        delete from {{ this }} where gap_end is null
         {% endif %}"
     ],
     post_hook=["{{ save_watermark(ref('int_security_events_unified')) }}"]
@@ -84,6 +88,46 @@ gaps as (
     {% endif %}
 ),
 
+history as (
+    select min(event_ts) as history_start from {{ ref('int_security_events_unified') }}
+),
+
+-- silences still going on at as_of: from the source's last event (or, with none, from the
+-- start of the log history) to as_of, when longer than the expected maximum
+open_gaps as (
+    select
+        x.source_system,
+        x.asset_id,
+        coalesce(l.last_event_ts, h.history_start) as gap_start,
+        cast(null as timestamptz) as gap_end,
+        round(
+            cast(
+                extract(epoch from ({{ as_of() }} - coalesce(l.last_event_ts, h.history_start)))
+                / 60 as numeric
+            ),
+            1
+        ) as gap_minutes,
+        x.expected_max_gap_min
+    from expected as x
+    cross join history as h
+    left join lateral (
+        select max(v.event_ts) as last_event_ts
+        from {{ ref('int_security_events_unified') }} as v
+        where v.source_system = x.source_system
+            and v.asset_id = x.asset_id
+            and v.event_ts <= {{ as_of() }}
+    ) as l on true
+    where x.expected_max_gap_min is not null
+        and {{ as_of() }} - coalesce(l.last_event_ts, h.history_start)
+        > make_interval(mins => x.expected_max_gap_min)
+),
+
+all_gaps as (
+    select * from gaps
+    union all
+    select * from open_gaps
+),
+
 incidents as (
     select
         incident_id,
@@ -107,20 +151,24 @@ select
         when exists (
                 select 1 from incidents as i
                 where i.is_planned_maintenance
-                    and i.detected_at < g.gap_end and coalesce(i.resolved_at, g.gap_end) > g.gap_start
+                    and i.detected_at < coalesce(g.gap_end, {{ as_of() }})
+                    and coalesce(i.resolved_at, g.gap_end, {{ as_of() }}) > g.gap_start
             ) then 'maintenance'
         when exists (
                 select 1 from {{ ref('stg_wazuh__alerts') }} as a
                 where a.rule_id in ('504', '506')
-                    and a.event_ts between g.gap_start and g.gap_end
+                    and a.event_ts between g.gap_start and coalesce(g.gap_end, {{ as_of() }})
                     and a.subject_agent_name = g.asset_id
             ) then 'logging_stopped_event'
         else 'unknown'
     end as explained_by,
-    g.gap_end as detected_at,
+    g.gap_end is null as is_open,
+    -- closed: when the next event arrived; open: when the silence passed the expected maximum
+    coalesce(g.gap_end, g.gap_start + make_interval(mins => g.expected_max_gap_min)) as detected_at,
     (
         select min(i.incident_id) from incidents as i
         where i.category = 'logging_failure'
-            and i.detected_at between g.gap_start and g.gap_end + interval '1 day'
+            and i.detected_at
+            between g.gap_start and coalesce(g.gap_end, {{ as_of() }}) + interval '1 day'
     ) as ticket_id
-from gaps as g
+from all_gaps as g
