@@ -46,7 +46,17 @@ def cmd_stop(_: argparse.Namespace) -> int:
 def cmd_check_register(args: argparse.Namespace) -> int:
     from pipeline import register_check
 
-    return register_check.main([*args.paths, *(["--strict"] if args.strict else [])])
+    return register_check.main(args.paths)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from pipeline import reconcile
+
+    argv = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items() if k in _RECONCILE and v]
+    return reconcile.main(argv)
+
+
+_RECONCILE = ("wazuh_state_dir", "dbt_schema")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,10 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("action", choices=["start", "status"])
     pg.set_defaults(func=cmd_pg)
 
-    check = sub.add_parser("check-register", help="name every bad row of the incident register")
+    check = sub.add_parser(
+        "check-register",
+        help="name every bad row of CSV incident registers; exit 1 if any (tap-incidents runs "
+        "the same check on the files it reads)",
+    )
     check.add_argument("paths", nargs="+", help="file paths or globs")
-    check.add_argument("--strict", action="store_true", help="exit 1 when a row is bad")
     check.set_defaults(func=cmd_check_register)
+
+    rec = sub.add_parser(
+        "reconcile",
+        help="per source: offered = loaded + rejected + left out (+ duplicates), recorded in "
+        "nis2_ops.source_reconciliation; exit 1 when a source offered records and none loaded",
+    )
+    rec.add_argument("--wazuh-state-dir", help="wazuh-spool's state_dir (its ledger.jsonl)")
+    rec.add_argument("--dbt-schema", help="dbt's target schema (default: analytics)")
+    rec.set_defaults(func=cmd_reconcile)
 
     stop = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
     stop.set_defaults(func=cmd_stop)

@@ -71,7 +71,8 @@ def pipeline_env(
 _ECHO = re.compile(
     r"Running job with name|\[error|\[warning +\] meltano|Done\. PASS=|No files found|"
     r"incident register:|reconcile:|Skipping invalid JSON|target-postgres +METRIC.*record_count|"
-    r"wazuh-spool: (spooled|committed|ERROR|.*line left out|.*held back)"
+    r"wazuh-spool: (spooled|committed|ERROR|.*left out|.*held back)|"
+    r"tap-keycloak: (WARNING|ERROR)"
 )
 _JOB_NAME = re.compile(r"Running job with name '[^:']*:?([^']*)'")
 _LOADED = re.compile(r'"value":(\d+),"tags":\{"stream":"([^"]+)"')

@@ -4,11 +4,13 @@ tap-jsonl 0.3.1 reads N files N times and never skips an unchanged one (README, 
 it must not see the manager's files directly. Run by Meltano around `tap-wazuh target-postgres`:
 
 - `prepare` compares each alert file with the committed manifest, copies the new complete,
-  valid lines to the spool (a bad line is named by file and line, never shown: it may hold
-  personal data) and writes a pending manifest of what it copied;
+  valid lines to the spool and writes a pending manifest of what it copied. Every line read is
+  either spooled or left out under a reason (REASONS), named by file and line, never shown: it
+  may hold personal data;
 - `commit`, after the load succeeded, checks that every spooled alert id is in the warehouse
   table (a tap pointed elsewhere, or a load that dropped rows, would otherwise be recorded as
-  loaded), then renames the pending manifest over the committed one and empties the spool.
+  loaded), then renames the pending manifest over the committed one, empties the spool and
+  appends the run's counts to `<state_dir>/ledger.jsonl` (docs/contracts.md, "Wazuh ledger").
 
 A failed or killed load never reaches `commit`, so the next `prepare` spools the same lines
 again and target-postgres upserts them on the alert `id`: nothing lost, nothing duplicated.
@@ -54,6 +56,11 @@ DEFAULT_SOURCES = (
 )
 SOURCES_ENV = "NIS2_WAZUH_SOURCES"
 STATE_DIR_ENV = "NIS2_WAZUH_STATE_DIR"
+MAX_LINE_ENV = "NIS2_WAZUH_MAX_LINE_BYTES"
+DEFAULT_MAX_LINE_BYTES = 1024 * 1024  # a real alert is a few kB; a line this long is damage
+MAX_LINE_SETTING = f"wazuh-spool's max_line_bytes (WAZUH_SPOOL_MAX_LINE_BYTES, {MAX_LINE_ENV})"
+LEDGER_LINES = 100  # left-out lines listed (by file and line) per ledger entry; all are counted
+SAID_LINES = 200  # left-out lines named on stderr per run; the rest are counted
 TABLE_ENV = "NIS2_WAZUH_TABLE"
 DEFAULT_TABLE = "tap_wazuh.wazuh_alerts"  # target-postgres: tap-wazuh's namespace, stream name
 # Named in errors: the settings as a Meltano user sets them (README, "Wazuh").
@@ -94,6 +101,10 @@ class SpoolDir:
     @property
     def pending(self) -> Path:
         return self.root / "manifest.pending.json"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "ledger.jsonl"
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -268,17 +279,71 @@ def source_files(patterns: list[str]) -> list[Path]:
     return sorted(found, key=_order)
 
 
-def problem_with(line: bytes) -> str | None:
-    """Why a line cannot be loaded as an alert, or None; never quotes the line."""
+# Why a line is left out: the reason (a key in the ledger) and what the message says.
+REASONS = {
+    "empty": "empty line",
+    "too_long": "longer than the max_line_bytes limit",
+    "invalid_utf8": "not valid UTF-8",
+    "truncated": "JSON cut short (the line ends inside the alert)",
+    "not_json": "not valid JSON",
+    "not_object": "a JSON value that is not an object",
+    "id_missing": 'no alert "id"',
+    "id_not_string": 'alert "id" is not a non-empty string',
+}
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return "a number"
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def problem_with(line: bytes) -> tuple[str, str] | None:
+    """(reason, message) why a line cannot be loaded as an alert, or None; never quotes it."""
+    body = line.rstrip(b"\r\n")
+    if not body.strip():
+        return "empty", REASONS["empty"]
     try:
-        alert = orjson.loads(line)
+        alert = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        return f"not valid JSON (column {exc.colno})"
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return "invalid_utf8", f"{REASONS['invalid_utf8']} (byte {bad.start + 1})"
+        if exc.pos >= len(body.rstrip()):
+            return "truncated", REASONS["truncated"]
+        return "not_json", f"{REASONS['not_json']} (column {exc.colno})"
     if not isinstance(alert, dict):
-        return "not a JSON object"
-    if not isinstance(alert.get("id"), str) or not alert["id"]:
-        return 'no alert "id" (a non-empty string)'
+        return "not_object", f"{REASONS['not_object']} ({_json_type(alert)})"
+    if "id" not in alert:
+        return "id_missing", REASONS["id_missing"]
+    if not isinstance(alert["id"], str) or not alert["id"]:
+        kind = "an empty string" if alert["id"] == "" else _json_type(alert["id"])
+        return "id_not_string", f"{REASONS['id_not_string']} ({kind})"
     return None
+
+
+def _lines(handle: BinaryIO, limit: int) -> Iterator[tuple[bytes | None, int, bool]]:
+    """(line, size in bytes, complete) for each line from the handle's position on. A line
+    longer than `limit` bytes (end-of-line not counted) is skipped in chunks, never held in
+    memory: it comes as None. A last line without an end-of-line comes as not complete."""
+    while raw := handle.readline(limit + 2):
+        if raw.endswith(b"\n") or len(raw) <= limit:
+            complete = raw.endswith(b"\n")
+            yield (raw if len(raw.rstrip(b"\r\n")) <= limit else None), len(raw), complete
+            if not complete:
+                return
+            continue
+        size, chunk = len(raw), raw
+        while chunk and not chunk.endswith(b"\n"):
+            chunk = handle.readline(1024 * 1024)
+            size += len(chunk)
+        yield None, size, bool(chunk)
+        if not chunk:
+            return
 
 
 @dataclass
@@ -287,17 +352,42 @@ class FileRead:
 
     path: Path
     first_line: int  # 1-based number of the first line read this time
-    lines: int = 0  # complete lines read (including blank and bad ones)
+    lines: int = 0  # complete lines read (including empty and bad ones)
     alerts: int = 0
-    rejected: list[int] = field(default_factory=list)
+    left_out: int = 0
     held_back: int | None = None  # line number of an unfinished last line
 
 
-def _head(handle: BinaryIO) -> str | None:
-    """The identity of a file: the hash of its first complete line (None while unfinished)."""
+@dataclass
+class LeftOut:
+    """The lines one prepare left out: each counted under its reason, the first ones listed
+    (file and line) and named on stderr, none shown."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    lines: list[dict] = field(default_factory=list)
+
+    def add(self, path: Path, line: int, reason: str, message: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        if len(self.lines) < LEDGER_LINES:
+            self.lines.append({"file": str(path), "line": line, "reason": reason})
+        total = sum(self.counts.values())
+        if total <= SAID_LINES:
+            _say(f"{path}:{line}: {message}; line left out")
+        elif total == SAID_LINES + 1:
+            _say(f"more than {SAID_LINES} lines left out: the rest are counted, not named")
+
+
+def _head(handle: BinaryIO, limit: int) -> str | None:
+    """The identity of a file: the hash of its first complete line, of its first `limit` + 2
+    bytes if longer (None while unfinished)."""
     handle.seek(0)
-    first = handle.readline()
-    return _digest(first) if first.endswith(b"\n") else None
+    first = handle.readline(limit + 2)
+    if first.endswith(b"\n"):
+        return _digest(first)
+    chunk = first if len(first) == limit + 2 else b""  # shorter: unfinished, at the end
+    while chunk and not chunk.endswith(b"\n"):
+        chunk = handle.readline(1024 * 1024)
+    return _digest(first) if chunk else None
 
 
 def _resume_point(handle: BinaryIO, head: str | None, candidates: list[dict]) -> tuple[int, int]:
@@ -311,23 +401,34 @@ def _resume_point(handle: BinaryIO, head: str | None, candidates: list[dict]) ->
     return 0, 0
 
 
-def _copy_new_lines(handle: BinaryIO, read: FileRead, offset: int, out: BinaryIO) -> int:
-    """Copy the complete, valid lines after `offset` to `out`; return the offset reached."""
+@dataclass(frozen=True)
+class Copy:
+    """Where one prepare copies lines to and how it judges them."""
+
+    out: BinaryIO
+    left_out: LeftOut
+    limit: int = DEFAULT_MAX_LINE_BYTES
+
+
+def _copy_new_lines(handle: BinaryIO, read: FileRead, offset: int, copy: Copy) -> int:
+    """Copy the complete, valid lines after `offset` to the spool, leave out the others under
+    their reason; return the offset reached."""
     handle.seek(offset)
-    for raw in handle:
-        if not raw.endswith(b"\n"):
+    for raw, size, complete in _lines(handle, copy.limit):
+        if not complete:
             read.held_back = read.first_line + read.lines
             break
         read.lines += 1
-        offset += len(raw)
-        if not raw.strip():
+        offset += size
+        if raw is None:
+            problem = ("too_long", f"{size - 1:,} bytes, longer than {MAX_LINE_SETTING}")
+        else:
+            problem = problem_with(raw)
+        if problem:
+            read.left_out += 1
+            copy.left_out.add(read.path, read.first_line + read.lines - 1, *problem)
             continue
-        if problem := problem_with(raw):
-            line_no = read.first_line + read.lines - 1
-            read.rejected.append(line_no)
-            _say(f"{read.path}:{line_no}: {problem}; line left out")
-            continue
-        out.write(raw)
+        copy.out.write(raw)
         read.alerts += 1
     return offset
 
@@ -339,7 +440,7 @@ def _tail(handle: BinaryIO, offset: int) -> str:
     return _digest(handle.read(offset - start))
 
 
-def _read_source(path: Path, committed: dict, out: BinaryIO) -> tuple[dict, FileRead | None]:
+def _read_source(path: Path, committed: dict, copy: Copy) -> tuple[dict, FileRead | None]:
     """The manifest entry after reading `path`'s new lines into `out` (None: unchanged)."""
     try:  # the live file may be renamed between the glob and here (midnight rotation)
         stat = path.stat()
@@ -355,10 +456,10 @@ def _read_source(path: Path, committed: dict, out: BinaryIO) -> tuple[dict, File
     )
     try:
         with _open(path) as handle:
-            head = _head(handle)
+            head = _head(handle, copy.limit)
             offset, lines = _resume_point(handle, head, [e for e in (own, *others) if e])
             read = FileRead(path, first_line=lines + 1)
-            new_offset = _copy_new_lines(handle, read, offset, out)
+            new_offset = _copy_new_lines(handle, read, offset, copy)
             tail = _tail(handle, new_offset)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise SpoolError(f"cannot read Wazuh alert file {path}: {exc}") from exc
@@ -373,10 +474,16 @@ def _read_source(path: Path, committed: dict, out: BinaryIO) -> tuple[dict, File
     return entry, read
 
 
-def prepare(state: SpoolDir, patterns: list[str], job: Job | None = None) -> dict:
+def prepare(
+    state: SpoolDir,
+    patterns: list[str],
+    job: Job | None = None,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+) -> dict:
     """Spool every new line since the committed manifest into a new batch owned by `job`
     (default: the job running us); write the pending manifest."""
     job = job or Job.current()
+    left_out = LeftOut()
     with state.locked():
         if state.pending.exists():
             _holder_blocks(
@@ -394,9 +501,10 @@ def prepare(state: SpoolDir, patterns: list[str], job: Job | None = None) -> dic
         unreadable: list[str] = []
         tmp = state.spool / f".{batch_file.name}.tmp"
         with tmp.open("wb") as out:
+            copy = Copy(out, left_out, max_line_bytes)
             for path in files:
                 try:
-                    entries[str(path)], read = _read_source(path, committed, out)
+                    entries[str(path)], read = _read_source(path, committed, copy)
                 except SpoolError as exc:  # the other files still load; this one is retried
                     _say(f"ERROR {exc}; left out of this run, tried again next run")
                     unreadable.append(str(path))
@@ -407,7 +515,7 @@ def prepare(state: SpoolDir, patterns: list[str], job: Job | None = None) -> dic
                     reads.append(read)
             out.flush()
             os.fsync(out.fileno())
-        summary = {**_summary(reads, len(files)), "unreadable": unreadable}
+        summary = {**_summary(reads, len(files), left_out), "unreadable": unreadable}
         if summary["alerts"]:
             tmp.replace(batch_file)
         else:
@@ -513,12 +621,14 @@ def _check_loaded(state: SpoolDir, batch: dict, warehouse: Warehouse) -> None:
         )
 
 
-def _summary(reads: list[FileRead], file_count: int) -> dict:
+def _summary(reads: list[FileRead], file_count: int, left_out: LeftOut) -> dict:
     return {
         "files": file_count,
         "files_read": len(reads),
+        "offered": sum(r.lines for r in reads),
         "alerts": sum(r.alerts for r in reads),
-        "rejected": [{"file": str(r.path), "line": n} for r in reads for n in r.rejected],
+        "left_out": dict(sorted(left_out.counts.items())),
+        "left_out_lines": left_out.lines,
         "held_back": [{"file": str(r.path), "line": r.held_back} for r in reads if r.held_back],
     }
 
@@ -527,20 +637,48 @@ def _report(reads: list[FileRead], summary: dict, state: SpoolDir) -> None:
     for read in reads:
         if read.lines:
             last = read.first_line + read.lines - 1
-            _say(f"  {read.path}: lines {read.first_line}-{last}, {read.alerts} alerts")
+            _say(
+                f"  {read.path}: lines {read.first_line}-{last}, {read.alerts} alerts"
+                f"{f', {read.left_out} left out' if read.left_out else ''}"
+            )
         if read.held_back:
             _say(
                 f"{read.path}:{read.held_back}: last line has no end-of-line yet "
                 "(still being written); held back for the next run"
             )
-    rejected, unreadable = len(summary["rejected"]), len(summary["unreadable"])
+    unreadable = len(summary["unreadable"])
     unchanged = summary["files"] - summary["files_read"] - unreadable
+    reasons = ", ".join(f"{n:,} {reason}" for reason, n in summary["left_out"].items())
+    left_out = sum(summary["left_out"].values())
     _say(
         f"spooled {summary['alerts']:,} new alerts from {summary['files_read']} of "
         f"{summary['files']} files ({unchanged} unchanged"
-        f"{f'; {rejected} bad lines left out' if rejected else ''}"
+        f"{f'; {left_out:,} lines left out: {reasons}' if left_out else ''}"
         f"{f'; {unreadable} files unreadable' if unreadable else ''}) into {state.spool}"
     )
+
+
+def ledger_entry(batch: dict, committed_at: datetime) -> dict:
+    """One committed run for the reconciliation: offered = spooled + the sum of left_out."""
+    left_out = batch.get("left_out")
+    if left_out is None:  # a batch prepared by a version without reasons
+        left_out = {"unclassified": len(batch.get("rejected", []))} if batch.get("rejected") else {}
+    spooled = batch.get("alerts", 0)
+    return {
+        "committed_at": committed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "offered": batch.get("offered", spooled + sum(left_out.values())),
+        "spooled": spooled,
+        "left_out": left_out,
+        "left_out_lines": batch.get("left_out_lines", [])[:LEDGER_LINES],
+    }
+
+
+def _append_ledger(state: SpoolDir, batch: dict) -> None:
+    line = json.dumps(ledger_entry(batch, datetime.now(UTC)), separators=(",", ":")) + "\n"
+    with state.ledger.open("a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def commit(state: SpoolDir, warehouse: Warehouse, job: Job | None = None) -> dict | None:
@@ -558,6 +696,7 @@ def commit(state: SpoolDir, warehouse: Warehouse, job: Job | None = None) -> dic
         state.pending.replace(state.committed)  # the commit point: one atomic rename
         _sync_dir(state.root)
         state.clear_spool()
+        _append_ledger(state, batch)
     _say(
         f"committed batch {batch.get('id')}: {batch.get('alerts', 0):,} alerts, all found in "
         f"{warehouse.table}; the next run reads on from there"
@@ -610,6 +749,20 @@ def _sources_from_env() -> list[str]:
     return [text]
 
 
+def _max_line_bytes(value: str | None) -> int:
+    """The max_line_bytes setting: a whole number of bytes, at least 2 (default 1 MiB)."""
+    text = (value if value is not None else os.environ.get(MAX_LINE_ENV, "")).strip()
+    if not text:
+        return DEFAULT_MAX_LINE_BYTES
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if limit < 2:
+        raise SpoolError(f"{MAX_LINE_SETTING} must be a whole number of bytes, at least 2")
+    return limit
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nis2-wazuh-spool", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -624,6 +777,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         action="append",
         help=f"glob of alert files, repeatable (env {SOURCES_ENV}: JSON list; default Wazuh's)",
+    )
+    prep.add_argument(
+        "--max-line-bytes",
+        help=f"longer lines are left out, named (env {MAX_LINE_ENV}; default 1 MiB)",
     )
     sub.add_parser(
         "commit",
@@ -640,7 +797,8 @@ def main(argv: list[str] | None = None) -> int:
     state = SpoolDir(args.state_dir.resolve())
     try:
         if args.command == "prepare":
-            prepare(state, args.source or _sources_from_env())
+            limit = _max_line_bytes(args.max_line_bytes)
+            prepare(state, args.source or _sources_from_env(), max_line_bytes=limit)
         elif args.command == "commit":
             commit(state, Warehouse.from_env())
         elif args.command == "reset":

@@ -1,21 +1,24 @@
 """The off-the-shelf taps for Wazuh and the incident register, really run through Meltano.
 
-Bad input is named (file and line) while every valid row still lands, and a second run reads
-only what changed: only Wazuh's new alert lines (through the spool), an unchanged register not.
+A bad Wazuh line is named (file and line) while every valid alert still lands, and a second
+run reads only Wazuh's new alert lines (through the spool). A bad register row stops the
+register's load, named; a good register is read in full on every run, whatever its mtime.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from nis2_settings import PgSettings
-from pipeline.meltano import pipeline_env
+from nis2_settings import ROOT, PgSettings
+from pipeline.meltano import meltano_bin, pipeline_env
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from tests.conftest import meltano_run
 
@@ -68,7 +71,6 @@ def env(
         tmp_path,
         extra={
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "NIS2_CHECKS_INCIDENT_REGISTER_GLOB": register_glob,
             "TAP_INCIDENTS_FILES": json.dumps(files),
         },
     )
@@ -80,6 +82,12 @@ def _count(env: dict[str, str], table: str, since: str | None = None) -> int:
     with psycopg.connect(conninfo) as conn:
         query = f"select count(*) from {table} {where}"  # noqa: S608 - fixed table names
         return conn.execute(query, (since,) if since else ()).fetchone()[0]
+
+
+def _exists(env: dict[str, str], table: str) -> bool:
+    conninfo = f"host=127.0.0.1 port={env['NIS2_PG_PORT']} user=postgres dbname={DB}"
+    with psycopg.connect(conninfo) as conn:
+        return conn.execute("select to_regclass(%s) is not null", (table,)).fetchone()[0]
 
 
 def _now(env: dict[str, str]) -> str:
@@ -102,7 +110,7 @@ def test_malformed_wazuh_line_is_named_and_valid_alerts_load(
 
     output = meltano_run(env, *WAZUH_JOB)
 
-    assert f"{live}:4: not valid JSON" in output
+    assert f"{live}:4: JSON cut short (the line ends inside the alert); line left out" in output
     assert PERSONAL not in output
     assert _count(env, "tap_wazuh.wazuh_alerts") == _all_alert_lines(live) - 1
 
@@ -133,26 +141,59 @@ def test_wazuh_reruns_read_only_new_lines_and_a_load_never_committed_loses_nothi
         assert distinct.fetchone()[0] == total
 
 
-def test_bad_register_row_is_named_and_every_row_still_loads(
-    env: dict[str, str], sources: dict[str, Path]
-) -> None:
-    register = sources["register"]
-    with register.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    rows[1]["aware_at"] = "last Tuesday"
+def _write_register(register: Path, rows: list[dict]) -> None:
     with register.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
 
-    output = meltano_run(env, "nis2-checks:incident-register", "tap-incidents", "target-postgres")
 
+def test_bad_register_row_stops_the_load_named_and_a_corrected_one_loads_every_row(
+    env: dict[str, str], sources: dict[str, Path]
+) -> None:
+    register = sources["register"]
+    with register.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    good_aware_at = rows[1]["aware_at"]
+    rows[1]["aware_at"] = "last Tuesday"
+    _write_register(register, rows)
+
+    failed = subprocess.run(
+        [str(meltano_bin()), "run", "tap-incidents", "target-postgres"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
     assert f"{register}:3: aware_at: is not an ISO 8601 timestamp" in output
+    assert "last Tuesday" not in output
+    assert _exists(env, "tap_incidents.incident_register") is False
+
+    rows[1]["aware_at"] = good_aware_at
+    _write_register(register, rows)
+    meltano_run(env, "tap-incidents", "target-postgres")
     assert _count(env, "tap_incidents.incident_register") == len(rows)
 
 
-def test_unchanged_register_is_not_read_again(env: dict[str, str]) -> None:
+def test_register_is_read_in_full_on_every_run_even_restored_with_an_older_mtime(
+    env: dict[str, str], sources: dict[str, Path]
+) -> None:
+    register = sources["register"]
+    original = register.read_bytes()
+    with register.open(newline="", encoding="utf-8") as handle:
+        rows = len(list(csv.DictReader(handle)))
     meltano_run(env, "tap-incidents", "target-postgres")
     before_second = _now(env)
     meltano_run(env, "tap-incidents", "target-postgres")
-    assert _count(env, "tap_incidents.incident_register", since=before_second) == 0
+    assert _count(env, "tap_incidents.incident_register", since=before_second) == rows
+    # A backup restored over the register keeps the backup's (older) modification time.
+    register.write_bytes(original)
+    os.utime(register, (1_700_000_000, 1_700_000_000))
+    before_third = _now(env)
+    meltano_run(env, "tap-incidents", "target-postgres")
+    assert _count(env, "tap_incidents.incident_register", since=before_third) == rows
+    assert _count(env, "tap_incidents.incident_register") == rows

@@ -214,11 +214,18 @@ def test_bad_lines_are_named_by_file_and_line_never_shown_and_good_ones_all_spoo
     )
     summary = prepare(state, sources(wazuh))
     err = capsys.readouterr().err
-    assert f"{live}:5: not valid JSON" in err
-    assert f'{live}:6: no alert "id"' in err
+    assert f"{live}:5: JSON cut short (the line ends inside the alert); line left out" in err
+    assert f'{live}:6: no alert "id"; line left out' in err
+    assert f"{live}:7: empty line; line left out" in err
     assert PERSONAL not in err
     assert spooled_ids(state)[-5:] == ["1730.0", "1730.1", "1730.2", "1730.3", "1730.4"]
-    assert summary["rejected"] == [{"file": str(live), "line": 5}, {"file": str(live), "line": 6}]
+    assert summary["left_out_lines"] == [
+        {"file": str(live), "line": 5, "reason": "truncated"},
+        {"file": str(live), "line": 6, "reason": "id_missing"},
+        {"file": str(live), "line": 7, "reason": "empty"},
+    ]
+    assert summary["left_out"] == {"empty": 1, "id_missing": 1, "truncated": 1}
+    assert (summary["offered"], summary["alerts"]) == (5 + 3 + 5, 5 + 5)
     assert PERSONAL not in state.pending.read_text()
 
 
