@@ -21,6 +21,7 @@ from nis2_settings import Paths, PgSettings, SettingsError, simulator_port
 from pipeline import meltano, warehouse
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from report.period import last_full_month
+from report.signing import ensure_demo_keys
 
 KEYCLOAK_READER = "keycloak_reader"
 # Demo-only password of the read-only role on the Keycloak stand-in (not a secret anywhere else).
@@ -128,6 +129,8 @@ def run_demo(options: DemoOptions) -> int:
     with progress("Keycloak stand-in database") as notes:
         counts = load_keycloak(paths, pg)
         notes.append(", ".join(f"{table} {n}" for table, n in sorted(counts.items())))
+    # meltano.yml's demo environment signs the evidence pack with these (made once)
+    signing_keys = ensure_demo_keys(paths.var / "keys")
     port = simulator_port()
     try:
         server = start_server(data_dir=paths.org / "didit", port=port, rate_limit=False)
@@ -167,5 +170,12 @@ def run_demo(options: DemoOptions) -> int:
 
     print()
     print(warehouse.summary(pg, paths))
+    print(
+        f"\nEvidence pack signing (demo keys, {'made now' if signing_keys.created else 'reused'}"
+        f" in {signing_keys.folder}): private key {signing_keys.key.name} (keep it private), "
+        f"public key {signing_keys.public_key.name}, self-signed certificate "
+        f"{signing_keys.certificate.name}.\nCheck a pack: nis2-report verify --public-key "
+        f"{signing_keys.public_key} <pack folder>"
+    )
     print(f"\nWhole run: {time.monotonic() - started:.1f}s")
     return 0

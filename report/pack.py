@@ -6,19 +6,24 @@ so a crash never leaves a half-written pack where an auditor could mistake it fo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from nis2_settings import Paths
 from report.exports import write_exports
 from report.formatting import display, raw
-from report.manifest import write_manifest
+from report.manifest import CONTENT_MANIFEST, write_content_manifest, write_manifest
 from report.marts import ENTITY_PROFILE, INCIDENT_REGISTER
 from report.pdf import write_pdf
 from report.period import Period, parse_period
@@ -32,6 +37,7 @@ from report.sections import (
     summary,
 )
 from report.sections.base import PackContext, Section
+from report.signing import CERTIFICATE_ENV, SigningConfig, sign_pdf
 from report.warehouse import (
     MartData,
     MartSource,
@@ -43,6 +49,7 @@ from report.warehouse import (
 
 HTML_NAME = "evidence-pack.html"
 PDF_NAME = "evidence-pack.pdf"
+GENERATOR = "nis2-didit-pipeline"  # the distribution whose version the manifests record
 SECTION_BUILDERS = (
     summary.build,
     incidents.build,
@@ -81,6 +88,24 @@ class PackResult:
     manifest_sha256: str
     files: list[Path]
     data_problems: list[str] = field(default_factory=list)
+    content_sha256: str = ""
+    pack_id: str = ""
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Seal:
+    """What the HTML and every PDF page print to tie them to the exports: the digest of
+    content-manifest.json, the pack id, and whether manifest.json will be signed."""
+
+    content_sha256: str
+    pack_id: str
+    key_fingerprint: str | None  # None: UNSIGNED
+
+    @property
+    def footer(self) -> str:
+        state = "signed" if self.key_fingerprint else "UNSIGNED"
+        return f"{state} · {CONTENT_MANIFEST} SHA-256 {self.content_sha256}"
 
 
 def pack_folder_name(period: Period, internal_names: bool) -> str:
@@ -100,7 +125,7 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(context: PackContext, sections: list[Section]) -> str:
+def render_html(context: PackContext, sections: list[Section], seal: Seal | None = None) -> str:
     env = _environment()
     css = env.loader.get_source(env, "style.css")[0]  # type: ignore[union-attr]
     return env.get_template("pack.html.j2").render(
@@ -112,6 +137,7 @@ def render_html(context: PackContext, sections: list[Section]) -> str:
         generated_at=context.generated_at,
         source_description=context.source_description,
         internal_names=context.internal_names,
+        seal=seal,
     )
 
 
@@ -125,9 +151,11 @@ def render_pack(
     pdf: bool = True,
     progress: Progress = lambda message: None,
     now: datetime | None = None,
+    signing: SigningConfig | None = None,
 ) -> PackResult:
     """Read the marts for `period` and write a complete, verifiable pack under `out_root`.
-    Without `entity`, the legal name comes from the entity profile seed."""
+    Without `entity`, the legal name comes from the entity profile seed; without `signing`,
+    the pack is marked UNSIGNED (banner, PDF footer, manifest)."""
     pseudonymiser = pseudonymiser_for(source, internal_names)
     progress(f"reading marts from {source.describe()} for {period.label} and the period before")
     marts = load_marts(source, period, pseudonymiser)
@@ -145,6 +173,7 @@ def render_pack(
     for data in marts.values():
         progress(f"  {data.spec.name}: {data.status}, {len(data.rows)} rows")
     freshness_reader = getattr(source, "source_freshness", None)
+    reconciliation_reader = getattr(source, "source_reconciliation", None)
     context = PackContext(
         period=period,
         entity=entity,
@@ -158,6 +187,9 @@ def render_pack(
         if freshness_reader
         else [],
         unnamed_pseudonyms=len(names.unresolved) if names is not None else 0,
+        reconciliation=reconciliation_reader(period.start, period.end)
+        if reconciliation_reader
+        else None,
     )
     context = replace(
         context,
@@ -165,40 +197,14 @@ def render_pack(
     )
     progress("building sections")
     sections = [build(context) for build in SECTION_BUILDERS]
-    html = render_html(context, sections)
-
     out_root.mkdir(parents=True, exist_ok=True)
     target = out_root / pack_folder_name(period, internal_names)
     for leftover in out_root.glob(f".{target.name}.*"):  # a render killed before its cleanup
         shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_root))
     try:
-        (staging / HTML_NAME).write_text(html, encoding="utf-8")
-        if pdf:
-            progress("printing the PDF")
-            write_pdf(html, staging / PDF_NAME)
-        progress("writing drafts and exports")
-        drafts_folder = staging / "drafts"
-        for draft in next(s for s in sections if s.key == "notifications").extra["drafts"]:
-            drafts_folder.mkdir(exist_ok=True)
-            (drafts_folder / draft.file_name).write_text(draft.as_markdown(), encoding="utf-8")
-        for data in marts.values():
-            write_exports(staging / "data", data, period)
-        digest = write_manifest(
-            staging,
-            {
-                "entity": entity,
-                "period": {
-                    "label": period.label,
-                    "start": raw(period.start),
-                    "end": raw(period.end),
-                },
-                "generated_at": raw(context.generated_at),
-                "pseudonymised": not internal_names,
-                "marts": {
-                    name: {"status": d.status, "rows": len(d.rows)} for name, d in marts.items()
-                },
-            },
+        sealed = _write_pack(
+            staging, context, sections, pdf=pdf, signing=signing, progress=progress
         )
         _replace(staging, target)
     except BaseException:
@@ -206,7 +212,108 @@ def render_pack(
         raise
     files = sorted(p for p in target.rglob("*") if p.is_file())
     progress(f"pack written: {target} ({len(files)} files)")
-    return PackResult(target, digest, files, problems)
+    digest, seal = sealed
+    return PackResult(
+        target,
+        digest,
+        files,
+        problems,
+        content_sha256=seal.content_sha256,
+        pack_id=seal.pack_id,
+        signed=seal.key_fingerprint is not None,
+    )
+
+
+def _write_pack(
+    staging: Path,
+    context: PackContext,
+    sections: list[Section],
+    *,
+    pdf: bool,
+    signing: SigningConfig | None,
+    progress: Progress,
+) -> tuple[str, Seal]:
+    """Exports and drafts first, then content-manifest.json, whose digest the HTML and the PDF
+    print; then the (signed) PDF, and last the signed manifest.json over all of them."""
+    progress("writing drafts and exports")
+    drafts_folder = staging / "drafts"
+    for draft in next(s for s in sections if s.key == "notifications").extra["drafts"]:
+        drafts_folder.mkdir(exist_ok=True)
+        (drafts_folder / draft.file_name).write_text(draft.as_markdown(), encoding="utf-8")
+    for data in context.marts.values():
+        write_exports(staging / "data", data, context.period)
+    about = pack_identity(context)
+    seal = Seal(
+        write_content_manifest(staging, about),
+        about["pack_id"],
+        signing.fingerprint if signing else None,
+    )
+    html = render_html(context, sections, seal)
+    (staging / HTML_NAME).write_text(html, encoding="utf-8")
+    if pdf:
+        progress("printing the PDF")
+        write_pdf(html, staging / PDF_NAME)
+        if signing and signing.certificate is not None:
+            progress("signing the PDF (PAdES)")
+            sign_pdf(staging / PDF_NAME, signing)
+        elif signing:
+            progress(f"warning: no signing certificate ({CERTIFICATE_ENV}): PDF not signed")
+    outer = {
+        **about,
+        "pseudonymised": not context.internal_names,
+        "marts": {
+            name: {"status": d.status, "rows": len(d.rows)} for name, d in context.marts.items()
+        },
+        "html": HTML_NAME,
+        "pdf": PDF_NAME if pdf else None,
+        "content_manifest": {"path": CONTENT_MANIFEST, "sha256": seal.content_sha256},
+    }
+    progress("signing manifest.json" if signing else "warning: no signing key: pack UNSIGNED")
+    return write_manifest(staging, outer, signing), seal
+
+
+def generator_version() -> str:
+    try:
+        return f"{GENERATOR} {metadata.version(GENERATOR)}"
+    except metadata.PackageNotFoundError:
+        return f"{GENERATOR} (version unknown)"
+
+
+def pack_identity(context: PackContext) -> dict[str, Any]:
+    """Who made the pack, for what, and from which warehouse state: both manifests carry it."""
+    period = context.period
+    return {
+        "pack_id": str(uuid.uuid4()),
+        "entity": context.entity,
+        "period": {"label": period.label, "start": raw(period.start), "end": raw(period.end)},
+        "generated_at": raw(context.generated_at),
+        "generator": generator_version(),
+        "warehouse_state": warehouse_state(context),
+    }
+
+
+def warehouse_state(context: PackContext) -> dict[str, Any]:
+    """The state the pack was cut from: each raw table's last load and row estimate (as in the
+    appendix), each mart's status, rows in the period and newest timestamp, and a digest of
+    all of it (equal digests: the same warehouse state)."""
+    state: dict[str, Any] = {
+        "source": context.source_description,
+        "raw_tables": [
+            {
+                "table": r.get("source"),
+                "loaded_at": raw(r.get("loaded_at")) or None,
+                "rows": r.get("rows"),
+            }
+            for r in context.source_freshness
+        ],
+        "marts": {
+            name: {"status": d.status, "rows": len(d.rows), "latest_at": raw(d.latest_at) or None}
+            for name, d in context.marts.items()
+        },
+    }
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
+    state["sha256"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return state
 
 
 def _replace(staging: Path, target: Path) -> None:
@@ -232,9 +339,11 @@ def render_from_warehouse(
     internal_names: bool = False,
     pdf: bool = True,
     progress: Progress = lambda message: None,
+    signing: SigningConfig | None = None,
 ) -> PackResult:
     """The pack for `period` (YYYY-MM or a day range) from the warehouse; what the CLI and the
-    pipeline call. Defaults: the NIS2_PG_* connection and $NIS2_VAR_DIR/report."""
+    pipeline call. Defaults: the NIS2_PG_* connection and $NIS2_VAR_DIR/report; `signing`:
+    the key and certificate of NIS2_REPORT_SIGNING_* (none set: an UNSIGNED pack)."""
     from report.postgres_source import PostgresSource, conninfo_from_env
 
     parsed = parse_period(period)
@@ -249,6 +358,7 @@ def render_from_warehouse(
             internal_names=internal_names,
             pdf=pdf,
             progress=progress,
+            signing=signing if signing is not None else SigningConfig.from_env(),
         )
     finally:
         source.close()

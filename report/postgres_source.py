@@ -18,7 +18,12 @@ from psycopg.rows import dict_row
 from nis2_settings import PgSettings
 from report.marts import REFERENCE_TABLES
 from report.period import to_moment
-from report.warehouse import Row, WarehouseError
+from report.warehouse import (
+    RECONCILIATION_SCHEMA,
+    RECONCILIATION_TABLE,
+    Row,
+    WarehouseError,
+)
 
 SCHEMA_ENV = "NIS2_MARTS_SCHEMA"
 CONNINFO_ENV = "NIS2_PG_CONNINFO"
@@ -125,6 +130,24 @@ class PostgresSource:
         moments = [m for value in row.values() if (m := to_moment(value)) is not None]
         return max(moments, default=None)
 
+    def pseudonym_key_id(self) -> str | None:
+        """The id of the key dbt last pseudonymised every mart with (macros/
+        pseudonym_key_guard.sql: `<schema>_util.pseudonym_key`); None where none is recorded."""
+        found = self._conn.execute(
+            "select table_schema as schema from information_schema.tables "
+            r"where table_name = 'pseudonym_key' and table_schema like '%%\_util' "
+            "order by table_schema = %s desc, table_schema",
+            (self.schema.rsplit("_", 1)[0] + "_util",),
+        ).fetchone()
+        if found is None:
+            return None
+        row = self._conn.execute(
+            sql.SQL("select key_id from {}.pseudonym_key order by recorded_at desc limit 1").format(
+                sql.Identifier(found["schema"])
+            )
+        ).fetchone()
+        return row["key_id"] if row else None
+
     def identities(self, sources: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
         """Distinct values of the models dbt hashed into the marts' pseudonyms (internal pack
         only). A model in several schemas is read where the marts' dbt run wrote it."""
@@ -190,6 +213,23 @@ class PostgresSource:
             }
             for t in tables
         ]
+
+    def source_reconciliation(self, since: datetime, until: datetime) -> list[Row] | None:
+        """The reconciliation rows of runs in [since, until) (pipeline/reconcile.py); None when
+        the table does not exist: 'no reconciliation recorded', never zero."""
+        found = self._conn.execute(
+            "select to_regclass(%s) as t", (f"{RECONCILIATION_SCHEMA}.{RECONCILIATION_TABLE}",)
+        ).fetchone()
+        if not found or found["t"] is None:
+            return None
+        query = sql.SQL(
+            "select * from {} where reconciled_at >= %s and reconciled_at < %s "
+            "order by reconciled_at, source, stream"
+        ).format(sql.Identifier(RECONCILIATION_SCHEMA, RECONCILIATION_TABLE))
+        try:
+            return self._conn.execute(query, (since, until)).fetchall()
+        except psycopg.Error as exc:
+            raise WarehouseError(f"{RECONCILIATION_TABLE}: {_first_line(exc)}") from None
 
     def _find_schema(self) -> str:
         found = self._conn.execute(

@@ -83,6 +83,31 @@ class PseudonymKeyMissingError(ValueError):
     """The internal version was asked for without the key that made the marts' pseudonyms."""
 
 
+class PseudonymKeyMismatchError(ValueError):
+    """The marts were pseudonymised with another key than the one the pack was given."""
+
+
+KEY_ID_INPUT = "nis2-pseudonym-key-id"
+
+
+def key_id(key: bytes) -> str:
+    """The key's id as dbt records it (macros/pseudonym_key_guard.sql): 'k_' + the first 16 hex
+    digits of HMAC-SHA256(key, 'nis2-pseudonym-key-id'). The key itself is never stored."""
+    return "k_" + hmac.new(key, KEY_ID_INPUT.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def check_key_matches(key: bytes | None, recorded: str | None) -> None:
+    """Refuse a pack whose key is not the one the marts carry: its names and any pseudonym it
+    computes would not match the marts'. Nothing to compare without a key or a record."""
+    if key is None or recorded is None or key_id(key) == recorded:
+        return
+    raise PseudonymKeyMismatchError(
+        f"the marts were pseudonymised with key id {recorded}, but NIS2_PSEUDONYM_KEY has key id "
+        f"{key_id(key)}: set the key dbt used, or rebuild the marts with this key "
+        "(dbt build --full-refresh) before rendering the pack"
+    )
+
+
 def pseudonym(key: bytes, value: str) -> str:
     """The marts' formula: 'p_' + first 24 hex digits of HMAC-SHA256(key, lower(value))."""
     return "p_" + hmac.new(key, value.lower().encode(), hashlib.sha256).hexdigest()[:24]

@@ -15,9 +15,24 @@ from typing import Any, Protocol
 from report.identities import IDENTITY_SOURCES, with_ip_prefixes
 from report.marts import INCIDENT_REGISTER, MARTS, REFERENCE_TABLES, Cut, MartSpec, first_present
 from report.period import Period, to_moment
-from report.pseudonyms import NameMap, Pseudonymiser, PseudonymKeyMissingError, managed_key
+from report.pseudonyms import (
+    NameMap,
+    Pseudonymiser,
+    PseudonymKeyMissingError,
+    check_key_matches,
+    managed_key,
+)
 
 Row = dict[str, Any]
+
+
+#: The pipeline's per-run reconciliation (pipeline/reconcile.py), schema nis2_ops.
+RECONCILIATION_SCHEMA, RECONCILIATION_TABLE = "nis2_ops", "source_reconciliation"
+
+
+def _inside_range(value: Any, since: datetime, until: datetime) -> bool:
+    moment = to_moment(value)
+    return moment is not None and since <= moment < until
 
 
 class WarehouseError(RuntimeError):
@@ -138,6 +153,13 @@ class InMemorySource:
     def latest(self, name: str, columns: list[str]) -> datetime | None:
         return newest(self._tables.get(name, []), columns)
 
+    def source_reconciliation(self, since: datetime, until: datetime) -> list[Row] | None:
+        """Rows of a `source_reconciliation` table reconciled in [since, until); None if absent."""
+        rows = self._tables.get(RECONCILIATION_TABLE)
+        if rows is None:
+            return None
+        return [dict(r) for r in rows if _inside_range(r.get("reconciled_at"), since, until)]
+
     def identities(self, sources: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
         return sorted(
             {
@@ -154,6 +176,8 @@ def pseudonymiser_for(source: MartSource, internal_names: bool) -> Pseudonymiser
     """The public pack keeps the marts' pseudonyms; the internal one names them, through a map
     built here from the warehouse's identities and the key dbt used (NIS2_PSEUDONYM_KEY)."""
     key = managed_key()
+    recorded = getattr(source, "pseudonym_key_id", None)
+    check_key_matches(key, recorded() if recorded else None)
     if not internal_names:
         return Pseudonymiser(key)
     if key is None:

@@ -91,8 +91,11 @@ def build(context: PackContext) -> Section:
         "IR 2024/2690 Annex 2.2.2, 7.2 (what is measured, how, when, by whom)",
         f"Generated {display(context.generated_at)} from {context.source_description}. "
         "Periods are half-open UTC intervals; every mart is exported in full for the period "
-        "as CSV and JSON under data/, and manifest.json lists the SHA-256 digest of every "
-        "file (check with `python -m report verify <pack folder>` or `sha256sum -c SHA256SUMS`).",
+        "as CSV and JSON under data/. content-manifest.json lists the SHA-256 digest of every "
+        "export and draft (its own digest is printed on the cover and in every PDF page "
+        "footer); manifest.json lists every file and is signed (manifest.json.sig, Ed25519), "
+        "and the PDF carries a PAdES signature. Check the whole chain with `nis2-report verify "
+        "--public-key <signer's public key> <pack folder>` (report/README.md, 'Signatures').",
         blocks=[
             Block("methods", "Methods", tables=[_methods(context)]),
             Block(

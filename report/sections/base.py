@@ -30,6 +30,8 @@ class PackContext:
     profile: Row = field(default_factory=dict)
     unnamed_pseudonyms: int = 0  # internal version: pseudonyms no identity matched
     previous: PackContext | None = None  # the same marts cut to the previous period
+    #: Reconciliation rows of the runs in the period (pipeline/reconcile.py); None: no table.
+    reconciliation: list[Row] | None = None
 
 
 @dataclass

@@ -1,13 +1,19 @@
 """Logging-pipeline evidence: source coverage, ingestion gaps, retention and integrity
-(Annex 3.2.3, 3.2.5, 3.2.6, 3.2.7)."""
+(Annex 3.2.3, 3.2.5, 3.2.6, 3.2.7), and the reconciliation of what each source offered with
+what was loaded (pipeline/reconcile.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC
+from typing import Any
 
 from report import charts
+from report.formatting import display, label, raw
+from report.period import to_moment
 from report.sections.base import (
     Block,
+    Cell,
     Metric,
     PackContext,
     Section,
@@ -19,6 +25,12 @@ from report.sections.base import (
     table,
     total,
 )
+from report.sections.base import Table as SectionTable
+from report.warehouse import Row
+
+RECONCILED = ("offered", "loaded", "rejected", "left_out", "duplicates_collapsed")
+#: The worst status of a source's runs wins the summary row.
+STATUS_ORDER = ("all_rejected", "mismatch", "no_data", "ok")
 
 
 def _coverage(context: PackContext) -> Block:
@@ -169,11 +181,153 @@ def _retention(context: PackContext) -> Block:
     )
 
 
+def _sum(values: list[Any]) -> int | None:
+    """A figure over several runs; unknown in any run makes the sum unknown, never zero."""
+    return None if any(v is None for v in values) else sum(int(v) for v in values)
+
+
+def _reasons(rows: list[Row]) -> str:
+    merged: dict[str, int] = defaultdict(int)
+    for row in rows:
+        reasons = row.get("reasons") or {}
+        for kind in ("rejected", "field_nulled", "left_out"):
+            for reason, n in (reasons.get(kind) or {}).items():
+                merged[f"{kind.replace('_', ' ')}: {reason}"] += int(n)
+        for note in reasons.get("no_data") or ():
+            merged[f"no data: {note}"] += 0
+    return "; ".join(f"{k} ({v:,})" if v else k for k, v in sorted(merged.items()))
+
+
+def _summed(groups: dict[tuple[str, str], list[Row]], names: tuple[str, str]) -> list[Row]:
+    summary = []
+    for keys, runs in sorted(groups.items()):
+        statuses = {str(r.get("status")) for r in runs}
+        worst = next((s for s in STATUS_ORDER if s in statuses), sorted(statuses)[0])
+        figures = {c: _sum([r.get(c) for r in runs]) for c in RECONCILED}
+        summary.append(
+            dict(zip(names, keys, strict=True))
+            | {"runs": len(runs), **figures, "status": worst, "reasons": _reasons(runs)}
+        )
+    return summary
+
+
+def reconciliation_rows(rows: list[Row]) -> list[Row]:
+    """One row per source and stream over the period's runs: summed figures, worst status."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[(str(row.get("source")), str(row.get("stream")))].append(row)
+    return _summed(groups, ("source", "stream"))
+
+
+def reconciliation_days(rows: list[Row]) -> list[Row]:
+    """One row per source and day of the runs (UTC): the source-day view beside coverage."""
+    groups: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for row in rows:
+        moment = to_moment(row.get("reconciled_at"))
+        day = moment.astimezone(UTC).date().isoformat() if moment else "unknown"
+        groups[(day, str(row.get("source")))].append(row)
+    return _summed(groups, ("day", "source"))
+
+
+def _reconciliation_table(rows: list[Row], keys: tuple[str, ...] = ("source", "stream")):
+    columns = [*keys, "runs", *RECONCILED, "status", "reasons"]
+    body = [
+        [
+            Cell(
+                display(row.get(c)) if row.get(c) is not None or c == "reasons" else "no data",
+                raw(row.get(c)),
+                status_css(c, row.get(c)),
+            )
+            for c in columns
+        ]
+        for row in rows
+    ]
+    by_day = keys[0] == "day"
+    return SectionTable(
+        "reconciliation-days" if by_day else "reconciliation",
+        "Per source and day of the runs (UTC)"
+        if by_day
+        else "Per source and stream, over the runs reconciled in the period",
+        [label(c) for c in columns],
+        columns,
+        body,
+        len(rows),
+    )
+
+
+def _reconciliation(context: PackContext) -> Block:
+    rows = context.reconciliation
+    summary = reconciliation_rows(rows or [])
+    missing = []
+    if rows is None:
+        missing = [
+            "no reconciliation recorded: the table nis2_ops.source_reconciliation does not "
+            "exist (the job's nis2-checks:reconcile task creates it)"
+        ]
+    elif not rows:
+        missing = ["no reconciliation recorded for this period"]
+    known = bool(summary)
+    return Block(
+        "reconciliation",
+        "Reconciliation: offered, loaded, rejected, left out",
+        "For each run and source: every record the source offered was loaded, rejected by "
+        "staging with a reason, left out before loading with a reason, or collapsed into a "
+        "newer version of itself. 'no data' is a part that could not be counted, never zero.",
+        metrics=[
+            Metric(
+                "reconciled_runs",
+                "Runs reconciled",
+                len({r.get("run_id") for r in rows}) if known and rows else None,
+            ),
+            Metric(
+                "reconciled_offered",
+                "Records offered",
+                _sum([r["offered"] for r in summary]) if known else None,
+            ),
+            Metric(
+                "reconciled_loaded",
+                "Records loaded",
+                _sum([r["loaded"] for r in summary]) if known else None,
+            ),
+            Metric(
+                "reconciled_rejected",
+                "Records rejected",
+                _sum([r["rejected"] for r in summary]) if known else None,
+            ),
+            Metric(
+                "reconciled_left_out",
+                "Records left out",
+                _sum([r["left_out"] for r in summary]) if known else None,
+            ),
+            Metric(
+                "reconciliation_failures",
+                "Streams all rejected or not adding up",
+                sum(r["status"] in {"all_rejected", "mismatch"} for r in summary)
+                if known
+                else None,
+                bad_when_positive=True,
+            ),
+        ],
+        tables=[
+            _reconciliation_table(summary),
+            _reconciliation_table(reconciliation_days(rows or []), ("day", "source")),
+        ]
+        if known
+        else [],
+        no_data=missing,
+    )
+
+
 def build(context: PackContext) -> Section:
     return Section(
         "logging",
         "Logging",
         "IR 2024/2690 Annex 3.2.3-3.2.7",
         "Evidence that the logging the other chapters rely on was complete, timely and unaltered.",
-        blocks=[_coverage(context), _gaps(context), _retention(context)],
+        blocks=[
+            _coverage(context),
+            _gaps(context),
+            _retention(context),
+            _reconciliation(context),
+        ],
     )

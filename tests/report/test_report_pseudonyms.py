@@ -1,10 +1,21 @@
 """Pseudonyms: the marts' own pass through, anything else personal gets the same formula, and
 the internal version names them through the warehouse's identities."""
 
+import hashlib
+import hmac
+
+import pytest
 from report_samples import TEST_KEY, mart_key
 
 from report.identities import with_ip_prefixes
-from report.pseudonyms import NameMap, Pseudonymiser, pseudonym
+from report.pseudonyms import (
+    NameMap,
+    Pseudonymiser,
+    PseudonymKeyMismatchError,
+    check_key_matches,
+    key_id,
+    pseudonym,
+)
 
 KEY = TEST_KEY.encode()
 
@@ -96,3 +107,19 @@ def test_without_a_managed_key_a_one_off_key_is_used(monkeypatch):
     managed = Pseudonymiser.from_env()
     assert managed.key_is_managed
     assert managed.token("a@example.org") == mart_key("a@example.org")
+
+
+def test_the_report_refuses_a_key_that_is_not_the_marts():
+    """The key id is HMAC-SHA256(key, 'nis2-pseudonym-key-id'), first 16 hex digits (the formula
+    macros/pseudonym_key_guard.sql records); a pack with another key is refused, naming ids."""
+    marts_key, other_key = b"the-key-dbt-used-0001", b"some-other-key-0002"
+    expected = "k_" + hmac.new(marts_key, b"nis2-pseudonym-key-id", hashlib.sha256).hexdigest()
+    assert key_id(marts_key) == expected[:18]
+    check_key_matches(marts_key, key_id(marts_key))
+    check_key_matches(None, key_id(marts_key))  # no key given: nothing computed, nothing mixed
+    check_key_matches(other_key, None)  # a warehouse from before the record: nothing to compare
+    with pytest.raises(PseudonymKeyMismatchError) as refused:
+        check_key_matches(other_key, key_id(marts_key))
+    assert key_id(marts_key) in str(refused.value)
+    assert key_id(other_key) in str(refused.value)
+    assert other_key.decode() not in str(refused.value)
