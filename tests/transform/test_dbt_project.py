@@ -113,7 +113,7 @@ def test_bad_register_cell_is_named_while_other_incidents_keep_flowing(pipeline_
         )
         try:
             rejects = conn.execute(
-                "select incident_id, invalid_fields "
+                "select record_key, field "
                 "from analytics_staging.stg_incidents__incident_register_rejects"
             ).fetchall()
             typed = conn.execute(

@@ -6,7 +6,9 @@
 {%- endmacro %}
 
 {% macro try_parse_utc(expr) -%}
-    case when trim({{ expr }}) ~ {{ iso_ts_pattern() }} then {{ parse_utc('trim(' ~ expr ~ ')') }} end
+    {#- the pattern alone let '2026-02-30' through to a cast that fails -#}
+    case when trim({{ expr }}) ~ {{ iso_ts_pattern() }} and pg_input_is_valid(trim({{ expr }}), 'timestamptz')
+            then {{ parse_utc('trim(' ~ expr ~ ')') }} end
 {%- endmacro %}
 
 {% macro try_numeric(expr) -%}
@@ -25,7 +27,8 @@
     case
         when nullif(trim({{ expr }}), '') is null then null
         {% if kind == 'ts' -%}
-        when trim({{ expr }}) !~ {{ iso_ts_pattern() }} then '{{ label }}'
+        when trim({{ expr }}) !~ {{ iso_ts_pattern() }}
+            or not pg_input_is_valid(trim({{ expr }}), 'timestamptz') then '{{ label }}'
         {%- elif kind == 'num' -%}
         when trim({{ expr }}) !~ '^-?\d+(\.\d+)?$' then '{{ label }}'
         {%- elif kind == 'bool' -%}

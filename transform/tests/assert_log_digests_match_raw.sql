@@ -4,6 +4,11 @@
 {{ config(severity='error', tags=['log_integrity_verification']) }}
 
 {%- set wazuh = wazuh_alert_fields(source('wazuh', 'wazuh_alerts')) %}
+{#- the rows staging rejects (macros/quarantine_sources.sql) were never sealed -#}
+{%- set wazuh_q = wazuh_alert_quarantine(wazuh) %}
+{%- set audit_q = didit_audit_log_quarantine(source('didit', 'audit_logs')) %}
+{%- set events_q = keycloak_event_quarantine(source('keycloak', 'event_entity')) %}
+{%- set admin_q = keycloak_admin_event_quarantine(source('keycloak', 'admin_event_entity')) %}
 
 with raw_rows as (
     select
@@ -14,6 +19,7 @@ with raw_rows as (
         ) as partition_date,
         {{ didit_audit_row_hash() }} as row_hash
     from {{ source('didit', 'audit_logs') }}
+    where {{ quarantine_kept(audit_q.checks) }}
     union all
     select
         'didit.session_reviews',
@@ -23,21 +29,24 @@ with raw_rows as (
     union all
     select
         coalesce({{ wazuh['agent'] }} ->> 'name', 'unknown'),
-        cast({{ parse_utc(wazuh['timestamp']) }} at time zone 'UTC' as date),
+        cast({{ wazuh_q.event_ts }} at time zone 'UTC' as date),
         {{ wazuh_alert_row_hash(wazuh) }}
     from {{ source('wazuh', 'wazuh_alerts') }}
+    where {{ quarantine_kept(wazuh_q.checks) }}
     union all
     select
         'keycloak.events',
-        cast({{ epoch_ms_to_utc('event_time') }} at time zone 'UTC' as date),
+        cast({{ events_q.event_ts }} at time zone 'UTC' as date),
         {{ keycloak_event_row_hash() }}
     from {{ source('keycloak', 'event_entity') }}
+    where {{ quarantine_kept(events_q.checks) }}
     union all
     select
         'keycloak.admin_events',
-        cast({{ epoch_ms_to_utc('admin_event_time') }} at time zone 'UTC' as date),
+        cast({{ admin_q.event_ts }} at time zone 'UTC' as date),
         {{ keycloak_admin_event_row_hash() }}
     from {{ source('keycloak', 'admin_event_entity') }}
+    where {{ quarantine_kept(admin_q.checks) }}
 ),
 
 recomputed as (

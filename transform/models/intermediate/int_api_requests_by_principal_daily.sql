@@ -44,12 +44,13 @@
 )
 
 select
-    day || ':' || application || ':' || http_method || ':' || status_hundreds || 'xx:' || principal
-        as principal_day_id,
+    -- a status code staging could not type (stg_didit__audit_logs_rejects) is class 'unknown'
+    day || ':' || application || ':' || http_method || ':'
+    || coalesce(status_hundreds || 'xx', 'unknown') || ':' || principal as principal_day_id,
     day,
     application,
     http_method,
-    status_hundreds || 'xx' as status_class,
+    coalesce(status_hundreds || 'xx', 'unknown') as status_class,
     principal,
     count(*) as requests,
     count(*) filter (where status_code between 400 and 499) as err_4xx,

@@ -1,5 +1,6 @@
 -- The incident register (Annex 3.5.4 ticket fields), typed. Malformed cells become null and
--- are named in invalid_fields; the test on that column reports the incident and the field.
+-- are named in invalid_fields; stg_incidents__incident_register_rejects lists them, and the
+-- rows without an incident_id, which are left out here.
 with source as (
     select * from {{ source('incidents', 'incident_register') }}
 ),
@@ -25,7 +26,12 @@ select
     nullif(trim(cast(notification_ref as text)), '') as notification_ref,
     nullif(trim(cast(final_report_ref as text)), '') as final_report_ref,
     nullif(trim(cast(progress_report_ref as text)), '') as progress_report_ref,
-    coalesce(lower(nullif(trim(cast(suspected_malicious as text)), '')), 'unknown') as suspected_malicious,
+    -- anything but yes or no (blank, unknown, a typo) reads as unknown
+    case
+        when lower(trim(cast(suspected_malicious as text))) in ('yes', 'no')
+            then lower(trim(cast(suspected_malicious as text)))
+        else 'unknown'
+    end as suspected_malicious,
     {{ try_parse_utc('cast(detected_at as text)') }} as detected_at,
     {{ try_parse_utc('cast(aware_at as text)') }} as aware_at,
     {{ try_parse_utc('cast(contained_at as text)') }} as contained_at,
