@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--schema", default=None, help="schema of the marts (default: found)")
     render.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     render.add_argument(
+        "--classification",
+        default=None,
+        help="marking in every page header, e.g. TLP:AMBER+STRICT or Confidential "
+        "(default: $NIS2_REPORT_CLASSIFICATION, else TLP:AMBER; TLP:RED with --internal-names)",
+    )
+    render.add_argument(
         "--strict", action="store_true", help="exit 1 if any mart is missing or unreadable"
     )
     render.add_argument(
@@ -125,6 +131,7 @@ def _render(args: argparse.Namespace) -> int:
             pdf=not args.no_pdf,
             progress=_say,
             signing=signing,
+            classification=args.classification,
         )
     except (PeriodError, WarehouseError, EntityUnknownError, PseudonymKeyMissingError) as exc:
         _say(str(exc))

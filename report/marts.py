@@ -31,6 +31,9 @@ class MartSpec:
     # (kind column, kind value, column): the column names a person when kind matches, e.g. a
     # seed's scope_value when scope_type = 'user'; pseudonymised like any personal column
     identity_when: tuple[str, str, str] | None = None
+    # a column naming an approving role: a declared role is shown in clear, anything else is
+    # pseudonymised like a person (report/approvers.py)
+    role_column: str = ""
 
     @property
     def short(self) -> str:
@@ -156,6 +159,7 @@ MARTS: tuple[MartSpec, ...] = (
         "Exceptions register",
         Cut.SNAPSHOT,
         id_column="exception_id",
+        role_column="approved_by",
     ),
     MartSpec(
         "mart_nis2_management_monthly_report",
@@ -178,12 +182,18 @@ REFERENCE_TABLES: tuple[MartSpec, ...] = (
         Cut.SNAPSHOT,
         id_column="exception_id",
         identity_when=("scope_type", "user", "scope_value"),
+        role_column="approved_by",
     ),
     MartSpec("mfa_methods", "MFA methods and their tiers", Cut.SNAPSHOT),
     MartSpec("mfa_policy_targets", "MFA targets per principal class", Cut.SNAPSHOT),
     MartSpec("keycloak_clients", "Keycloak clients and their exposure", Cut.SNAPSHOT),
     MartSpec("siem_alert_sla_policy", "SIEM triage SLA per severity band", Cut.SNAPSHOT),
     MartSpec("governance_policy", "Governance policy values", Cut.SNAPSHOT),
+    MartSpec(
+        "ciso_assistant_nis2_annex_map",
+        "Annex requirements mapped to CISO Assistant's IR 2024/2690 library",
+        Cut.SNAPSHOT,
+    ),
 )
 ENTITY_PROFILE = "nis2_entity_profile"
 

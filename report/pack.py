@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import uuid
@@ -21,14 +22,18 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from nis2_settings import Paths
+from report.dictionary import write_dictionary
 from report.exports import write_exports
-from report.formatting import display, raw
+from report.formatting import breakable, css_string, display, raw
+from report.grc import dictionary_entries as grc_dictionary
+from report.grc import write_grc_export
 from report.manifest import CONTENT_MANIFEST, write_content_manifest, write_manifest
 from report.marts import ENTITY_PROFILE, INCIDENT_REGISTER
 from report.pdf import write_pdf
 from report.period import Period, parse_period
 from report.sections import (
     appendix,
+    board,
     controls,
     identity_access,
     incidents,
@@ -51,6 +56,7 @@ HTML_NAME = "evidence-pack.html"
 PDF_NAME = "evidence-pack.pdf"
 GENERATOR = "nis2-didit-pipeline"  # the distribution whose version the manifests record
 SECTION_BUILDERS = (
+    board.build,
     summary.build,
     incidents.build,
     notifications.build,
@@ -61,6 +67,18 @@ SECTION_BUILDERS = (
 )
 
 Progress = Callable[[str], None]
+CLASSIFICATION_ENV = "NIS2_REPORT_CLASSIFICATION"
+# Defaults when none is configured: the pseudonymised pack goes to auditors and the authority
+# (TLP:AMBER, limited disclosure); the internal pack names people (TLP:RED, named recipients).
+DEFAULT_CLASSIFICATION = {False: "TLP:AMBER", True: "TLP:RED"}
+
+
+def classification_for(internal_names: bool, configured: str | None = None) -> str:
+    """The marking printed in every page header and on the cover: the configured one (option
+    or NIS2_REPORT_CLASSIFICATION, e.g. 'TLP:AMBER+STRICT' or 'Confidential'), else the
+    default for the pack's audience."""
+    chosen = (configured or os.environ.get(CLASSIFICATION_ENV) or "").strip()
+    return chosen or DEFAULT_CLASSIFICATION[internal_names]
 
 
 class EntityUnknownError(ValueError):
@@ -122,10 +140,17 @@ def _environment() -> Environment:
     )
     env.filters["show"] = display
     env.filters["raw"] = raw
+    env.filters["breakable"] = breakable
+    env.filters["css_string"] = css_string
     return env
 
 
-def render_html(context: PackContext, sections: list[Section], seal: Seal | None = None) -> str:
+def render_html(
+    context: PackContext,
+    sections: list[Section],
+    seal: Seal | None = None,
+    classification: str | None = None,
+) -> str:
     env = _environment()
     css = env.loader.get_source(env, "style.css")[0]  # type: ignore[union-attr]
     return env.get_template("pack.html.j2").render(
@@ -138,6 +163,7 @@ def render_html(context: PackContext, sections: list[Section], seal: Seal | None
         source_description=context.source_description,
         internal_names=context.internal_names,
         seal=seal,
+        classification=classification or classification_for(context.internal_names),
     )
 
 
@@ -152,6 +178,7 @@ def render_pack(
     progress: Progress = lambda message: None,
     now: datetime | None = None,
     signing: SigningConfig | None = None,
+    classification: str | None = None,
 ) -> PackResult:
     """Read the marts for `period` and write a complete, verifiable pack under `out_root`.
     Without `entity`, the legal name comes from the entity profile seed; without `signing`,
@@ -204,7 +231,13 @@ def render_pack(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=out_root))
     try:
         sealed = _write_pack(
-            staging, context, sections, pdf=pdf, signing=signing, progress=progress
+            staging,
+            context,
+            sections,
+            pdf=pdf,
+            signing=signing,
+            progress=progress,
+            classification=classification_for(internal_names, classification),
         )
         _replace(staging, target)
     except BaseException:
@@ -232,6 +265,7 @@ def _write_pack(
     pdf: bool,
     signing: SigningConfig | None,
     progress: Progress,
+    classification: str,
 ) -> tuple[str, Seal]:
     """Exports and drafts first, then content-manifest.json, whose digest the HTML and the PDF
     print; then the (signed) PDF, and last the signed manifest.json over all of them."""
@@ -242,13 +276,15 @@ def _write_pack(
         (drafts_folder / draft.file_name).write_text(draft.as_markdown(), encoding="utf-8")
     for data in context.marts.values():
         write_exports(staging / "data", data, context.period)
+    write_grc_export(staging / "data", context.marts, context.period)
+    write_dictionary(staging / "data", context.marts, grc_dictionary())
     about = pack_identity(context)
     seal = Seal(
         write_content_manifest(staging, about),
         about["pack_id"],
         signing.fingerprint if signing else None,
     )
-    html = render_html(context, sections, seal)
+    html = render_html(context, sections, seal, classification)
     (staging / HTML_NAME).write_text(html, encoding="utf-8")
     if pdf:
         progress("printing the PDF")
@@ -340,6 +376,7 @@ def render_from_warehouse(
     pdf: bool = True,
     progress: Progress = lambda message: None,
     signing: SigningConfig | None = None,
+    classification: str | None = None,
 ) -> PackResult:
     """The pack for `period` (YYYY-MM or a day range) from the warehouse; what the CLI and the
     pipeline call. Defaults: the NIS2_PG_* connection and $NIS2_VAR_DIR/report; `signing`:
@@ -359,6 +396,7 @@ def render_from_warehouse(
             pdf=pdf,
             progress=progress,
             signing=signing if signing is not None else SigningConfig.from_env(),
+            classification=classification,
         )
     finally:
         source.close()

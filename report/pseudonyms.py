@@ -23,6 +23,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from report.approvers import is_declared_role
+
 KEY_ENV = "NIS2_PSEUDONYM_KEY"
 PSEUDONYM = re.compile(r"\bp_[0-9a-f]{24}\b")
 
@@ -168,11 +170,17 @@ class Pseudonymiser:
         return pseudonym(self._key, value)
 
     def row(
-        self, row: Mapping[str, Any], identity_when: tuple[str, str, str] | None = None
+        self,
+        row: Mapping[str, Any],
+        identity_when: tuple[str, str, str] | None = None,
+        role_column: str = "",
     ) -> dict[str, Any]:
         """A copy of the row as this pack shows it. `identity_when` = (kind column, kind,
-        column): that column names a person on rows of that kind (a user-scoped exception)."""
+        column): that column names a person on rows of that kind (a user-scoped exception).
+        `role_column`: a declared role there stays in clear (report.approvers)."""
         shown = {column: self._value(column.lower(), value) for column, value in row.items()}
+        if role_column and is_declared_role(row.get(role_column)):
+            shown[role_column] = row[role_column]
         if identity_when is not None:
             kind_column, kind, column = identity_when
             value = row.get(column)

@@ -202,11 +202,11 @@ def load_marts(
     )
     for spec in (*MARTS, *REFERENCE_TABLES):
         data = register if spec is BY_REGISTER_SPEC else _load_one(source, spec, period, incidents)
-        rule = spec.identity_when
-        data.rows = [pseudonymiser.row(row, rule) for row in data.rows]
+        rule, role = spec.identity_when, spec.role_column
+        data.rows = [pseudonymiser.row(row, rule, role) for row in data.rows]
         if data.previous_rows is not None:
-            data.previous_rows = [pseudonymiser.row(row, rule) for row in data.previous_rows]
-        data.undated = [pseudonymiser.row(row, rule) for row in data.undated]
+            data.previous_rows = [pseudonymiser.row(row, rule, role) for row in data.previous_rows]
+        data.undated = [pseudonymiser.row(row, rule, role) for row in data.undated]
         loaded[spec.name] = data
     return loaded
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from report.formatting import display, raw
 from report.marts import MARTS
 from report.sections.base import Block, Cell, PackContext, Section, Table, table
+from report.warehouse import Row
 
 THRESHOLDS = "nis2_thresholds"
 
@@ -83,8 +84,31 @@ def _personal_data(context: PackContext) -> str:
     )
 
 
+def applicable_thresholds(context: PackContext) -> tuple[list[Row], str]:
+    """The thresholds for every entity type ('all') and for the entity's own IR 2024/2690
+    types (profile ir_entity_types, ';' or ',' separated), and a note on what is left out.
+    Without a known type every row is shown: nothing is hidden on a guess."""
+    rows = context.marts[THRESHOLDS].rows
+    declared = str(context.profile.get("ir_entity_types") or "")
+    types = {t.strip() for t in declared.replace(",", ";").split(";") if t.strip()}
+    if not types or not rows or not any("entity_type" in row for row in rows):
+        return rows, ""
+    chosen = [r for r in rows if str(r.get("entity_type") or "all") in types | {"all"}]
+    left_out = len(rows) - len(chosen)
+    note = (
+        f"Shown: the {len(chosen)} thresholds for all entities and for this entity's type "
+        f"({', '.join(sorted(types))}); {left_out} thresholds for other entity types are left "
+        f"out here and are in data/{THRESHOLDS}.csv."
+    )
+    return chosen, note
+
+
 def build(context: PackContext) -> Section:
     thresholds = context.marts[THRESHOLDS]
+    shown, shown_note = applicable_thresholds(context)
+    threshold_table = table("thresholds", "Thresholds", thresholds, shown, limit=max(len(shown), 1))
+    if shown_note:
+        threshold_table.note = shown_note
     return Section(
         "appendix",
         "Appendix: methods, thresholds and data freshness",
@@ -102,12 +126,25 @@ def build(context: PackContext) -> Section:
                 "thresholds",
                 "Thresholds and their legal sources",
                 "Every regulatory number the marts apply, from the dbt seed, with its citation.",
-                tables=[table("thresholds", "Thresholds", thresholds)],
+                tables=[threshold_table],
                 no_data=[thresholds.unavailable_reason.replace("mart ", "seed ")]
                 if thresholds.unavailable_reason
                 else [],
             ),
             Block("freshness", "Data freshness", tables=[_freshness(context)]),
+            Block(
+                "dictionary",
+                "Data dictionary and the CISO Assistant export",
+                "data/data-dictionary.csv (and .json) lists every column of every export with "
+                "a plain label and the description from the dbt project's docs; a column the "
+                "docs do not describe says so. data/ciso-assistant-nis2-annex-assessment.csv "
+                "carries the control-evidence matrix under the requirement ids and URNs of "
+                "CISO Assistant's IR 2024/2690 framework library (mapping: seed "
+                "ciso_assistant_nis2_annex_map, with its source) in the form its Data Wizard "
+                "imports as a compliance assessment: pass -> compliant, fail -> non_compliant, "
+                "no data and manual evidence -> not_assessed, documented as not applicable -> "
+                "not_applicable; our reason, evidence rows and window in the observations.",
+            ),
             Block("personal-data", "Personal data", _personal_data(context)),
         ],
     )

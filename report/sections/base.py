@@ -10,11 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from report.charts import Chart
-from report.formatting import MISSING, display, label, raw
+from report.formatting import MISSING, display, label, longest_piece, raw
 from report.period import Period
 from report.warehouse import MartData, Row
 
 ROW_LIMIT = 50  # rows shown in a table; the CSV/JSON export always has every row
+WIDE_COLUMNS = 7  # a table with this many columns or more is printed landscape
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Metric:
     note: str = ""
     bad_when_positive: bool = False
     column: str | None = None  # the mart column it needs; see `applicable`
+    source: str = ""  # where an auditor recomputes it: export file, row or rule
+    trace: dict[str, str] = field(default_factory=dict)  # the same, as data attributes
 
     @property
     def text(self) -> str:
@@ -99,6 +102,10 @@ class Block:
     tables: list[Table] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)
 
+    @property
+    def wide(self) -> bool:
+        return any(len(t.headers) >= WIDE_COLUMNS for t in self.tables if t.rows)
+
 
 @dataclass
 class Section:
@@ -109,6 +116,12 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
     template: str = "section.html.j2"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def wide(self) -> bool:
+        """Printed on landscape pages: a table of the section has too many columns for a
+        portrait page without splitting words."""
+        return any(block.wide for block in self.blocks)
 
 
 def _is_number(value: Any) -> bool:
@@ -148,7 +161,7 @@ def table(
 def _cell(column: str, value: Any, css: Callable[[str, Any], str] | None) -> Cell:
     text = display(value)
     classes = css(column, value) if css else ""
-    if len(text) > 30 and " " not in text:  # ids and lists joined by ';' must still wrap
+    if longest_piece(text) > 30:  # a digest: no separator to wrap at, so it may break anywhere
         classes = f"{classes} wrap".strip()
     return Cell(text, raw(value), classes)
 

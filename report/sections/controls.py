@@ -50,9 +50,14 @@ def latest_per_requirement(data: MartData) -> list[Row]:
 def requirements(context: PackContext) -> list[Row]:
     """Every requirement of the matrix, plus any Annex requirement of the seed that the matrix
     lacks, shown as no_data: a requirement is never dropped from the pack."""
-    rows = latest_per_requirement(context.marts[MATRIX])
+    return requirement_rows(context.marts)
+
+
+def requirement_rows(marts: dict[str, MartData]) -> list[Row]:
+    """`requirements` from the marts alone (the GRC export uses it too)."""
+    rows = latest_per_requirement(marts[MATRIX])
     listed = {str(row.get("ref_id")) for row in rows}
-    for seed in context.marts[ANNEX].rows:
+    for seed in marts[ANNEX].rows:
         if str(seed.get("ref_id")) not in listed:
             rows.append(
                 {
@@ -171,7 +176,7 @@ def build(context: PackContext) -> Section:
             no_data=no_data(data),
         ),
         _not_applicable(context, rows),
-        exceptions.block(context.marts),
+        exceptions.block(context.marts, context.internal_names),
     ]
     for chapter in chapters:
         chapter_rows = [r for r in rows if annex_chapter(str(r.get("ref_id"))) == chapter]

@@ -15,6 +15,7 @@ COLUMNS = (
     "scope_type",
     "scope_value",
     "status",
+    "approved_by",
     "approved_at",
     "expires_at",
     "days_to_expiry",
@@ -33,7 +34,25 @@ def _css(column: str, value: object) -> str:
     return ""
 
 
-def block(marts: dict[str, MartData]) -> Block:
+def approver_note(internal: bool) -> str:
+    """How an auditor verifies who approved (decision: report/README.md, 'Approvers')."""
+    if internal:
+        return (
+            "Approved by: the approving role, or the person's name where the register names "
+            "one (internal version). This is the compliance officer's copy an auditor checks "
+            "the public pack's approvers against, row by exception id."
+        )
+    return (
+        "Approved by: the approving role in clear when it is a declared approving role "
+        "(report/approvers.py); any other value is treated as a person and shown as its "
+        "pseudonym (p_...). To verify an approval, the auditor asks the compliance officer for "
+        "the internal pack of the same period (nis2-report render --internal-names), whose "
+        "register shows the same exception id with the approver in clear, and for the signed "
+        "approval record."
+    )
+
+
+def block(marts: dict[str, MartData], internal: bool = False) -> Block:
     data = marts[EXCEPTIONS]
     order = {status: i for i, status in enumerate(STATUS_ORDER)}
     rows = sorted(
@@ -45,7 +64,7 @@ def block(marts: dict[str, MartData]) -> Block:
         "Exceptions register (IR 2024/2690 Art. 2(2); Annex 2.2.1, 6.6.2)",
         "Documented exceptions and non-applicability decisions as at generation time, with "
         "their expiry: an expired exception exempts nothing; one expiring within the warning "
-        "window (seed governance_policy) needs renewal or closure.",
+        "window (seed governance_policy) needs renewal or closure. " + approver_note(internal),
         metrics=[
             Metric("exceptions_total", "Exceptions registered", row_count(data.rows, data)),
             Metric("exceptions_in_force", "In force", count_where(data, "is_valid", True)),

@@ -6,10 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from report.formatting import display, label
+from report.formatting import display, label, raw
+from report.sections import board
 from report.sections.base import Block, Metric, PackContext, Section, no_data
-from report.sections.controls import status_metrics
-from report.sections.incidents import incident_metrics
 from report.warehouse import MartData, Row
 
 MONTHLY = "mart_nis2_management_monthly_report"
@@ -27,17 +26,34 @@ def _matching_previous(row: Row, previous: list[Row]) -> Row | None:
     return same[-1] if same else None
 
 
+def _monthly_metric(data: MartData, row: Row, column: str, before: Row | None) -> Metric:
+    """One figure of the monthly report, named by the export row and column that hold it."""
+    id_column = data.spec.id_column
+    row_id = raw(row.get(id_column))
+    return Metric(
+        f"monthly.{column}",
+        label(column),
+        row[column],
+        before.get(column) if before else None,
+        source=f"data/{data.spec.name}.csv, row {id_column} = {row_id}, column {column}",
+        trace={"export": f"data/{data.spec.name}.csv", "row": row_id, "column": column},
+    )
+
+
 def monthly_blocks(data: MartData) -> list[Block]:
-    """One block per management-report row: every figure, its previous value and the change."""
+    """One block per management-report row: every figure with a plain label, its previous
+    value, the change (so the mart's *_vs_prev_month columns are not repeated) and the export
+    row and column it comes from."""
     blocks = []
     for index, row in enumerate(data.rows):
         before = _matching_previous(row, data.previous_rows or [])
         metrics = [
-            Metric(
-                f"monthly.{column}", label(column), value, before.get(column) if before else None
-            )
+            _monthly_metric(data, row, column, before)
             for column, value in row.items()
-            if column not in KEYS and column not in SIGN_OFF and _is_figure(value)
+            if column not in KEYS
+            and column not in SIGN_OFF
+            and not column.endswith("_vs_prev_month")
+            and _is_figure(value)
         ]
         scope = ", ".join(display(row[k]) for k in KEYS if k in row and row[k] is not None)
         sign_off = [(label(c), display(row.get(c))) for c in SIGN_OFF if c in data.columns]
@@ -58,17 +74,25 @@ def monthly_blocks(data: MartData) -> list[Block]:
     return blocks
 
 
-def key_facts(context: PackContext) -> list[Metric]:
-    """Incident, deadline and control figures, each with its value in the previous period."""
-    facts = incident_metrics(context) + status_metrics(context)
-    if context.previous is not None:
-        before = {
-            m.key: m.value
-            for m in incident_metrics(context.previous) + status_metrics(context.previous)
-        }
-        for metric in facts:
-            metric.previous = before.get(metric.key)
-    return facts
+def board_figures(context: PackContext) -> list[Metric]:
+    """The board page's figures [F1..Fn], each with the export file, the rule that counts it
+    and the ids of the rows it counts (report/board_rules.py)."""
+    return [
+        Metric(
+            f"board.{value.figure.key}",
+            f"[{value.number}] {value.figure.label}",
+            value.value,
+            value.previous,
+            source=value.source,
+            trace={
+                "export": value.export,
+                "kind": value.figure.kind,
+                "column": value.figure.column,
+                "equals": value.figure.equals,
+            },
+        )
+        for value in board.figure_values(context)
+    ]
 
 
 def build(context: PackContext) -> Section:
@@ -76,9 +100,12 @@ def build(context: PackContext) -> Section:
     blocks = [
         Block(
             "key-facts",
-            "Key facts of the period",
-            "Counted from the marts of this pack; the previous period is cut from the same marts.",
-            metrics=key_facts(context),
+            "Board figures and where they come from",
+            "Each figure of the board page, counted from one export of this pack by the rule "
+            "shown (report/board_rules.py), with the ids of the rows it counts; the previous "
+            "period applies the same rule to the previous period's rows. 'No data': the export "
+            "could not be filled, which is never read as zero.",
+            metrics=board_figures(context),
         ),
     ]
     monthly = monthly_blocks(data)
@@ -87,9 +114,8 @@ def build(context: PackContext) -> Section:
         "summary",
         "Management summary",
         "Dir. (EU) 2022/2555 Art. 20(1); IR 2024/2690 Annex 2.2.1, 7",
-        f"For the management body of {context.entity}: the state of incident reporting and of "
-        f"the cybersecurity risk-management measures in {context.period.title}, with the change "
-        "against the previous period where the mart gives one.",
+        f"For the management body of {context.entity}: the figures behind the board page and "
+        f"every figure of the monthly management report for {context.period.title}, each "
+        "with the export row or rule it comes from and the change against the previous period.",
         blocks=blocks,
-        extra={"signature": True},
     )

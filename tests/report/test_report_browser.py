@@ -26,6 +26,7 @@ def test_chromium_loads_the_pack_offline_and_screenshots_it(rendered_pack, tmp_p
     assert seen.requests == []
     assert seen.title == "NIS2 evidence pack: Example Org, October 2026"
     assert seen.section_ids == [
+        "board",
         "summary",
         "incidents",
         "notifications",

@@ -25,6 +25,7 @@ from report.period import parse_period
 from report.warehouse import InMemorySource
 
 SECTION_TITLES = (
+    "Board summary",
     "Management summary",
     "Incident register",
     "Notification drafts",
@@ -75,8 +76,9 @@ def test_the_previous_month_gives_the_trend(html):
 
 
 def test_key_facts_are_compared_with_the_previous_period(parsed):
-    assert (parsed.metrics["incidents"], parsed.previous["incidents"]) == ("2", "1")
-    assert (parsed.metrics["stages_breached"], parsed.previous["stages_breached"]) == ("1", "0")
+    incidents, breached = "board.incidents", "board.stages_breached"
+    assert (parsed.metrics[incidents], parsed.previous[incidents]) == ("2", "1")
+    assert (parsed.metrics[breached], parsed.previous[breached]) == ("1", "0")
     assert parsed.previous["monthly.incidents_total"] == "4"
 
 

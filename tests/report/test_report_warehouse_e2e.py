@@ -31,13 +31,14 @@ pytestmark = pytest.mark.integration
 ANNEX_SEED = ROOT / "transform" / "seeds" / "nis2_annex_requirements.csv"
 
 SECTION_TITLES = (
-    "1. Management summary",
-    "2. Incident register",
-    "3. Notification drafts",
-    "4. Control-evidence matrix",
-    "5. Identity and access",
-    "6. Logging",
-    "7. Appendix: methods, thresholds and data freshness",
+    "1. Board summary",
+    "2. Management summary",
+    "3. Incident register",
+    "4. Notification drafts",
+    "5. Control-evidence matrix",
+    "6. Identity and access",
+    "7. Logging",
+    "8. Appendix: methods, thresholds and data freshness",
 )
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w.])")
