@@ -8,7 +8,7 @@ Every value can be overridden by an environment variable, so the same code runs 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -113,3 +113,64 @@ class PgSettings:
 
 def simulator_port() -> int:
     return _env_port("DIDIT_SIM_PORT", 8765)
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    text = os.environ.get(name, "").strip() or str(default)
+    if not text.lstrip("-").isdigit() or int(text) < minimum:
+        raise SettingsError(f"{name} must be a whole number >= {minimum}, got {text!r}")
+    return int(text)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in {"1", "0", "true", "false", "yes", "no"}:
+        raise SettingsError(f"{name} must be true or false, got {text!r}")
+    return text in {"1", "true", "yes"}
+
+
+def _notify_urls(text: str) -> tuple[str, ...]:
+    """Apprise URLs: a JSON list (as Meltano passes arrays) or separated by whitespace."""
+    text = text.strip()
+    if text.startswith("["):
+        import json
+
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise SettingsError("NIS2_ALERT_URLS looks like a JSON list but is not one") from None
+        return tuple(str(item).strip() for item in items if str(item).strip())
+    return tuple(text.split())
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """The monitoring job's alert delivery (monitor/, README "Monitoring and alerts").
+
+    `urls` and `conninfo` hold secrets: they are left out of repr and never printed."""
+
+    urls: tuple[str, ...] = field(repr=False)
+    conninfo: str = field(repr=False)
+    marts_schema: str
+    dashboard_url: str
+    deadline_hours: int
+    sources_file: Path
+    internal_names: bool
+    retry_base_seconds: int
+    retry_max_seconds: int
+
+    @classmethod
+    def from_env(cls) -> AlertSettings:
+        return cls(
+            urls=_notify_urls(os.environ.get("NIS2_ALERT_URLS", "")),
+            conninfo=os.environ.get("NIS2_PG_CONNINFO") or PgSettings.from_env().conninfo(),
+            marts_schema=os.environ.get("NIS2_MARTS_SCHEMA") or "analytics_nis2",
+            dashboard_url=os.environ.get("NIS2_ALERT_DASHBOARD_URL") or "http://127.0.0.1:18088",
+            deadline_hours=_env_int("NIS2_ALERT_DEADLINE_HOURS", 12),
+            sources_file=_env_path("NIS2_ALERT_SOURCES", ROOT / "monitor" / "finding_sources.toml"),
+            internal_names=_env_bool("NIS2_ALERT_INTERNAL_NAMES", False),
+            retry_base_seconds=_env_int("NIS2_ALERT_RETRY_BASE_SECONDS", 30),
+            retry_max_seconds=_env_int("NIS2_ALERT_RETRY_MAX_SECONDS", 900),
+        )

@@ -33,7 +33,7 @@ PYTHON_VERSION = "3.11"
 # The project venv: this repository's two packages, every extra the Makefile installs.
 # (uv applies an extra to each source that declares it.)
 PROJECT_SOURCES = (ROOT / "pyproject.toml", ROOT / "tap-didit" / "pyproject.toml")
-PROJECT_EXTRAS = {"demo", "report", "dev"}
+PROJECT_EXTRAS = {"demo", "report", "dev", "monitor"}
 CONSTRAINT_OPTIONS = ("--constraint", "-c")
 
 

@@ -39,7 +39,31 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--faults", type=Path, help="JSON file with a fault configuration")
     s.add_argument("--token-ttl", type=int, default=86400, help="Console token lifetime (s)")
     s.add_argument("--verbose", action="store_true", help="log every request line")
+    a = sub.add_parser("attack", help="make a running simulator see a Console brute force now")
+    a.add_argument("--url", default="http://127.0.0.1:8765", help="the running simulator")
+    a.add_argument("--target", help="account e-mail tried (default: the Admin)")
+    a.add_argument("--failures", type=int, default=8)
+    a.add_argument("--no-success", action="store_true", help="no successful log-in at the end")
     return p
+
+
+def _attack(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    body = {"failures": args.failures, "success": not args.no_success}
+    if args.target:
+        body["target"] = args.target
+    request = urllib.request.Request(  # noqa: S310 - the operator's own simulator URL
+        f"{args.url.rstrip('/')}/_sim/attack", data=orjson.dumps(body), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            print(response.read().decode())
+    except (urllib.error.URLError, OSError) as err:
+        print(f"error: no simulator answered at {args.url}: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -101,7 +125,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return _generate(args) if args.command == "generate" else _serve(args)
+    handler = {"generate": _generate, "serve": _serve, "attack": _attack}
+    return handler[args.command](args)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import orjson
 
 from simulator import api_routes as api
 from simulator import console_routes as console
+from simulator import live_attack
 from simulator.console_auth import AuthError, ConsoleAuth
 from simulator.faults import FaultConfigError, Faults
 from simulator.organisation import build_organisation
@@ -312,7 +313,8 @@ class Handler(BaseHTTPRequestHandler):
             self.sim.store.insert_head(stream, n)
 
     def _admin(self, method: str, path: str, body: bytes) -> None:
-        """`/_sim/faults` (GET, PUT), `/_sim/reset` (POST), `/_sim/health` (GET)."""
+        """`/_sim/faults` (GET, PUT), `/_sim/reset` (POST), `/_sim/health` (GET),
+        `/_sim/attack` (POST: a Console brute force now, simulator/live_attack.py)."""
         sim = self.sim
         if path == "/_sim/faults" and method == "GET":
             self._json(200, sim.faults.snapshot())
@@ -331,6 +333,12 @@ class Handler(BaseHTTPRequestHandler):
             sim.limiter.reset()
             sim.auth.reset()
             self._json(200, {"faults": {}})
+        elif path == "/_sim/attack" and method == "POST":
+            try:
+                request = orjson.loads(body or b"{}")
+                self._json(200, live_attack.attack(sim.store, request))
+            except (orjson.JSONDecodeError, live_attack.AttackError, TypeError, ValueError) as err:
+                self._json(400, {"detail": f"invalid attack request: {err}"})
         elif path == "/_sim/health" and method == "GET":
             self._json(200, {"status": "ok", "organisation": sim.store.meta["organisation"]})
         else:

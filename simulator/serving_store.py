@@ -109,6 +109,14 @@ class Store:
             self._counts.clear()
         return ids
 
+    def append_audit(self, rows: list[tuple[str, str, str]]) -> None:
+        """Add (uuid, ts, body) audit-log rows (simulator/live_attack.py)."""
+        with self._write:
+            conn = self.db
+            conn.executemany("INSERT INTO audit_log VALUES (?, ?, ?)", rows)
+            conn.commit()
+            self._counts.clear()
+
     def _new_session(self, conn, new_id: str, ts: str) -> None:
         row = conn.execute(
             "SELECT d.body, d.decision, workflow_id, vendor_data FROM sessions JOIN session_docs d"

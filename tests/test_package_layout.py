@@ -10,6 +10,7 @@ from nis2_settings import ROOT
 
 PACKAGES = {
     "nis2_settings": ROOT / "nis2_settings",
+    "monitor": ROOT / "monitor",
     "pipeline": ROOT / "pipeline",
     "report": ROOT / "report",
     "simulator": ROOT / "simulator",

@@ -22,11 +22,21 @@ def _ids(item: tuple[str, dict]) -> str:
 
 @pytest.mark.parametrize("kind_plugin", PLUGINS, ids=_ids)
 def test_plugin_is_fully_inline(kind_plugin: tuple[str, dict]) -> None:
-    """A custom definition (namespace, pip_url, executable, no variant) never touches the Hub."""
-    _, plugin = kind_plugin
-    assert plugin.get("namespace"), "namespace makes it a custom, Hub-free definition"
+    """A custom definition (namespace, pip_url, executable, no variant) never touches the Hub.
+    A plugin may inherit only from a plugin of the same kind defined in this file (never from
+    the Hub), and then takes its package and executable from it unchanged, and its namespace
+    (the raw schema it loads into) too."""
+    kind, plugin = kind_plugin
     assert "variant" not in plugin
-    assert "inherit_from" not in plugin
+    if "inherit_from" in plugin:
+        parents = {p["name"]: p for p in PROJECT["plugins"][kind] if "inherit_from" not in p}
+        assert plugin["inherit_from"] in parents, "inherit only from a plugin of this file"
+        for own in ("pip_url", "executable", "variant"):
+            assert own not in plugin, f"{own} comes from {plugin['inherit_from']}"
+        parent = parents[plugin["inherit_from"]]
+        assert plugin.get("namespace") == parent["namespace"], "loads into the parent's schema"
+        return
+    assert plugin.get("namespace"), "namespace makes it a custom, Hub-free definition"
     assert plugin.get("executable")
     # Meltano installs every plugin, the project's own utilities too (a plain shell's PATH
     # has no venv of ours); the pip_url is read as Meltano and the lock tool read it.
@@ -62,7 +72,8 @@ def test_telemetry_off_and_default_environment_set() -> None:
 def test_daily_job_loads_every_source_then_builds() -> None:
     jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
     daily = jobs["nis2-daily"]
-    extractors = [p["name"] for p in PROJECT["plugins"]["extractors"]]
+    # (an inheriting extractor is a subset of its parent, which the daily job loads)
+    extractors = [p["name"] for p in PROJECT["plugins"]["extractors"] if "inherit_from" not in p]
     for extractor in extractors:
         assert f"{extractor} target-postgres" in daily
     assert daily.index("dbt-postgres:build") > max(
