@@ -8,6 +8,10 @@ times (epoch milliseconds) by `lookback_hours` (default 24), then becomes tap-po
 reads the last day again, and target-postgres upserts on the table's key `id`, so the overlap
 adds no duplicate.
 
+Meltano reuses a discovered catalog while the plugin's settings are unchanged (the monitoring
+job runs every few minutes; discovery costs seconds), so before a sync the wrapper checks that
+every selected table has no column the catalog lacks, and stops naming them otherwise.
+
 An event later than the window is not read. Each run counts, per event table, the Keycloak rows
 older than the window's start and the warehouse rows in the same time range; if Keycloak holds
 more, it warns with the count (never a row) and how to reach them. The count cannot see a late
@@ -136,6 +140,59 @@ def report_late(config: dict, starts: dict[str, tuple[str, int]], window_ms: int
             )
 
 
+def _catalog_path(rest: list[str]) -> str | None:
+    for i, arg in enumerate(rest):
+        name, eq, value = arg.partition("=")
+        if name in {"--catalog", "--properties"}:
+            return value if eq else (rest[i + 1] if i + 1 < len(rest) else None)
+    return None
+
+
+def catalog_drift(conninfo: str, catalog: dict) -> dict[str, list[str]]:
+    """Per selected table, the columns Keycloak has that the catalog does not know. Meltano
+    reuses a discovered catalog while the plugin's settings are unchanged, so after a Keycloak
+    upgrade adds a column (e.g. details_json_long_value) a cached catalog would drop it."""
+    drift: dict[str, list[str]] = {}
+    with psycopg.connect(conninfo, connect_timeout=30) as conn:
+        for stream in catalog.get("streams") or []:
+            selected = any(
+                not m.get("breadcrumb") and (m.get("metadata") or {}).get("selected")
+                for m in stream.get("metadata") or []
+            )
+            schema, _, table = str(stream.get("tap_stream_id", "")).partition("-")
+            if not selected or not table:
+                continue
+            known = set((stream.get("schema") or {}).get("properties") or {})
+            live = conn.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s",
+                (schema, table),
+            ).fetchall()
+            missing = sorted({row[0] for row in live} - known)
+            if missing:
+                drift[stream["tap_stream_id"]] = missing
+    return drift
+
+
+def check_catalog(config: dict, rest: list[str]) -> None:
+    path = _catalog_path(rest)
+    if path is None:
+        return
+    try:
+        drift = catalog_drift(_source_conninfo(config), read_json(path, "catalog"))
+    except psycopg.Error as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        _say(f"WARNING cannot compare the catalog with Keycloak's tables: {reason}")
+        return
+    if drift:
+        named = "; ".join(f"{stream}: {', '.join(cols)}" for stream, cols in sorted(drift.items()))
+        raise WrapperError(
+            f"Keycloak's tables have columns the (cached) catalog lacks ({named}), which "
+            "would not be loaded. Discover again once: `meltano run --refresh-catalog "
+            "tap-keycloak target-postgres`"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = TapArgs.parse(list(sys.argv[1:] if argv is None else argv))
@@ -147,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
             for stream, (key, start) in sorted(starts.items()):
                 _say(f"{stream}: reading {key} from {_when(start)} (bookmark less the window)")
             report_late(config, starts, window_ms)
+        if args.syncing:
+            check_catalog(config, args.rest)
         exec_tap(TAP, config, args.rest, state)
     except WrapperError as exc:
         _say(f"ERROR {exc}")

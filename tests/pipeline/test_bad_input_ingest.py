@@ -276,3 +276,37 @@ def test_a_late_keycloak_event_inside_the_window_loads_once_and_one_outside_is_r
     output = meltano_run({**env, "TAP_KEYCLOAK_LOOKBACK_HOURS": "72"}, *KEYCLOAK)
     assert "rows with event_time before" not in output
     assert query(env, count) == [(6, 6)]
+
+
+@pytest.mark.integration
+def test_a_cached_catalog_missing_a_keycloak_column_stops_the_sync_naming_it(
+    keycloak_env: dict[str, str],
+) -> None:
+    """Meltano reuses tap-keycloak's discovered catalog (its pip_url does not start with -e);
+    after Keycloak gains a column the cached catalog would drop it silently, so the wrapper
+    stops the sync naming the column, and a refreshed catalog loads it."""
+    env = keycloak_env
+    _events(env, ("ev-1", BASE + HOUR))
+    meltano_run(env, *KEYCLOAK)  # discovers and caches the catalog
+    with psycopg.connect(env["KEYCLOAK_CONNINFO"]) as conn:
+        conn.execute("alter table public.event_entity add column added_by_upgrade text")
+        conn.execute(
+            "insert into public.event_entity (id, event_time, type, realm_id, added_by_upgrade) "
+            "values ('ev-2', %s, 'LOGIN', 'nis2', 'x')",
+            (BASE + 2 * HOUR,),
+        )
+    stale = subprocess.run(
+        [str(meltano_bin()), "run", *KEYCLOAK],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = stale.stdout + stale.stderr
+    assert stale.returncode != 0
+    assert "public-event_entity: added_by_upgrade" in output
+    assert "--refresh-catalog" in output
+    meltano_run(env, "--refresh-catalog", *KEYCLOAK)
+    loaded = "select id, added_by_upgrade from tap_keycloak.event_entity order by id"
+    assert query(env, loaded) == [("ev-1", None), ("ev-2", "x")]
