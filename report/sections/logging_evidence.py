@@ -31,6 +31,8 @@ from report.warehouse import Row
 RECONCILED = ("offered", "loaded", "rejected", "left_out", "duplicates_collapsed")
 #: The worst status of a source's runs wins the summary row.
 STATUS_ORDER = ("all_rejected", "mismatch", "no_data", "ok")
+#: integrity_status of a log partition not (or no longer) verified against the raw tables.
+UNVERIFIED = ("never_verified", "not_verified_since_sealing")
 
 
 def _coverage(context: PackContext) -> Block:
@@ -135,18 +137,39 @@ def _gaps(context: PackContext) -> Block:
 
 def _retention(context: PackContext) -> Block:
     data = context.marts["mart_nis2_log_retention_integrity"]
-    failing = [r for r in data.rows if r.get("tamper_detected") or r.get("retention_ok") is False]
+    # a mart without integrity_status (built before issue 15): tamper and retention only
+    judged = "integrity_status" in data.columns
+    failing = [
+        r
+        for r in data.rows
+        if (r.get("integrity_status") != "ok" if judged else r.get("tamper_detected"))
+        or r.get("retention_ok") is False
+    ]
     return Block(
         "retention",
         "Retention and integrity (Annex 3.2.5, 4.2.3)",
-        "Per source and day: a SHA-256 digest chained to the previous day, recomputed to detect "
-        "tampering, and whether the retention policy is met.",
+        "Per source and day: a SHA-256 digest chained to the previous day, when it was first "
+        "sealed and how long after the day ended, the last verification against the raw tables "
+        "(nis2-verify-logs) and what it found, and whether the retention policy is met. A day "
+        "never verified since it was sealed is not evidence of integrity.",
         metrics=[
             Metric("log_partitions", "Partitions checked", row_count(data.rows, data)),
             Metric(
                 "tamper_detections",
                 "Tamper detections",
                 count_where(data, "tamper_detected"),
+                bad_when_positive=True,
+            ),
+            Metric(
+                "sealed_late",
+                "Partitions sealed later than the policy allows",
+                count_where(data, "sealed_within_lag", False),
+                bad_when_positive=True,
+            ),
+            Metric(
+                "never_verified",
+                "Partitions not verified since sealing",
+                _count_in(data, "integrity_status", UNVERIFIED),
                 bad_when_positive=True,
             ),
             Metric(
@@ -159,26 +182,41 @@ def _retention(context: PackContext) -> Block:
         tables=[
             table(
                 "retention-failures",
-                "Tampered partitions and retention failures",
+                "Partitions that are not evidence of integrity, with the reason",
                 data,
                 failing,
                 (
                     "source_system",
+                    "asset_id",
                     "partition_date",
+                    "integrity_status",
                     "row_count",
+                    "first_sealed_at",
+                    "seal_latency_hours",
+                    "last_verified_at",
+                    "verification_result",
+                    "rows_edited",
+                    "rows_deleted",
+                    "rows_inserted_behind_loader",
                     "chain_digest",
-                    "recomputed_digest",
                     "tamper_detected",
                     "oldest_retained_date",
                     "policy_retention_days",
                     "retention_ok",
                 ),
                 css=status_css,
-                empty_text="No tampering and no retention failure.",
+                empty_text="Every partition sealed in time, verified since and kept long enough.",
             )
         ],
         no_data=no_data(data),
     )
+
+
+def _count_in(data: Any, column: str, wanted: tuple[str, ...]) -> int | None:
+    """How many period rows have `column` in `wanted`; None if the mart lacks the column."""
+    if column not in data.columns:
+        return None
+    return sum(1 for row in data.rows if row.get(column) in wanted)
 
 
 def _sum(values: list[Any]) -> int | None:

@@ -88,7 +88,8 @@ def test_log_verification_is_its_own_scheduled_job_and_not_in_the_build() -> Non
     dbt = next(u for u in PROJECT["plugins"]["utilities"] if u["name"] == "dbt-postgres")
     tag = "tag:log_integrity_verification"
     assert f"--exclude {tag}" in dbt["commands"]["build"]["args"]
-    assert dbt["commands"]["verify-logs"]["args"].startswith(f"test --select {tag} ")
+    # a run-operation, so it can record its findings per source-day (macros/log_verification.sql)
+    assert dbt["commands"]["verify-logs"]["args"].startswith("run-operation verify_logs ")
     jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
     assert jobs["nis2-verify-logs"] == ["dbt-postgres:verify-logs"]
     assert "nis2-verify-logs" in {s["job"] for s in PROJECT["schedules"]}

@@ -26,7 +26,24 @@ FULL_SCHEMA = "fullcheck"
 PIPELINE_SCHEMA = "analytics"
 # Columns that record the history of the builds, not the data: when a day was first sealed and
 # how it changed since (mart_nis2_log_retention_integrity is append-only by design).
-BUILD_HISTORY = {"mart_nis2_log_retention_integrity": {"first_sealed_at", "change_kind"}}
+# columns recording when and how the builds and verifications happened, not what the data says
+BUILD_HISTORY = {
+    "mart_nis2_log_retention_integrity": {
+        "first_sealed_at",
+        "change_kind",
+        "last_sealed_at",
+        "seal_latency_hours",
+        "sealed_within_lag",
+        "last_verified_at",
+        "verification_result",
+        "rows_edited",
+        "rows_deleted",
+        "rows_inserted_behind_loader",
+        "verification_failed_at",
+        "integrity_status",
+        "tamper_detected",
+    }
+}
 
 
 def pipeline_dbt_vars(var_dir) -> dict:

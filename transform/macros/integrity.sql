@@ -34,3 +34,23 @@
 
     select * from chain
 {% endmacro %}
+
+{% macro sealed_row_hashes(row_hash_column) -%}
+    {#- The row hashes sealed, as one bytea: the first 16 bytes of each, in the digest's order
+        (a second preimage of 128 bits is out of reach; a quarter of the size of the hex). -#}
+    string_agg(decode(left({{ row_hash_column }}, 32), 'hex'), '' order by {{ row_hash_column }})
+{%- endmacro %}
+
+{% macro sealed_rows_missing(sealed, current) -%}
+    {#- How many row hashes of `sealed` (as sealed_row_hashes) are not in `current`, counted as
+        multisets: rows edited or deleted since the seal; 0 when nothing was sealed. -#}
+    (
+        select count(*) from (
+            select substring({{ sealed }} from g * 16 + 1 for 16)
+            from generate_series(0, length({{ sealed }}) / 16 - 1) as g
+            except all
+            select substring({{ current }} from g * 16 + 1 for 16)
+            from generate_series(0, length({{ current }}) / 16 - 1) as g
+        ) as missing
+    )
+{%- endmacro %}

@@ -67,12 +67,19 @@ metrics as (
     from coverage_months as c
     left join gap_months as g on c.month = g.month
     union all
+    {%- set failed_statuses = "('tampered', 'retention_failed', 'sealed_late')" %}
+    -- days tampered, past retention or sealed later than LOG_SEAL_MAX_LAG_HOURS; unknown (no_data)
+    -- while any other day of the month was not verified since its last seal; evidence rows: the
+    -- days judged (all but those waiting for a verification)
     select
         'log_integrity',
         cast(date_trunc('month', partition_date) as date),
-        count(*) filter (where tamper_detected or not retention_ok),
+        case
+            when bool_and(integrity_status = 'ok') then 0
+            else nullif(count(*) filter (where integrity_status in {{ failed_statuses }}), 0)
+        end,
         0,
-        count(*),
+        count(*) filter (where integrity_status = 'ok' or integrity_status in {{ failed_statuses }}),
         null,
         max(last_loaded_at)
     from {{ ref('mart_nis2_log_retention_integrity') }}

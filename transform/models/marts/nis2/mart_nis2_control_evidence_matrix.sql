@@ -138,6 +138,8 @@ select
         when status = 'manual_required' then 'no automated evidence: manual evidence required'
         when status = 'no_data' and all_sources_silent
             then 'no_data: every source of this metric was silent all period (' || silent_assets || ')'
+        when status = 'no_data' and metric_code = 'log_integrity'
+            then 'no_data: days not verified since they were sealed (run nis2-verify-logs)'
         when status = 'no_data' then 'no_data: no evidence rows in the period'
         else status || ': ' || metric_code || ' = ' || metric_value
             || coalesce(' vs target ' || target, '') || ' (' || target_rule || '), '

@@ -1,16 +1,18 @@
 -- Integrity and retention evidence for the logs themselves (Annex 3.2.5; 4.2.3): per log source
--- and event day, a SHA-256 digest of the rows' hashes, chained day to day. The table is
--- append-only (full_refresh = false): the digest recorded when a day was first sealed is kept,
--- so a later difference shows as a modification. New rows for a past day (late arrivals) are
--- recorded as rows_added and re-sealed; the singular test assert_log_digests_match_raw
--- recomputes the digests from the raw tables to catch edits that bypass the loader.
+-- and event day, a SHA-256 digest of the rows' hashes, chained day to day, and the row hashes
+-- sealed (16-byte prefixes). The table is append-only (full_refresh = false): a day is re-sealed
+-- only when every row hash sealed before is still there (rows_added: late arrivals), otherwise
+-- it is modified and tamper_detected. The verification (run-operation verify_logs, job
+-- nis2-verify-logs) re-hashes the raw tables; its findings are read here per day, with the seal
+-- latency against LOG_SEAL_MAX_LAG_HOURS (detection_policy): integrity_status says why a day
+-- is not ok. transform/README.md "Log integrity".
 {{ config(
     materialized='incremental',
     unique_key='partition_id',
     incremental_strategy='delete+insert',
     full_refresh=false,
     on_schema_change='append_new_columns',
-    pre_hook=["{{ local_work_mem() }}"]
+    pre_hook=["{{ local_work_mem() }}", "{{ create_log_verification_table() }}"]
 ) }}
 
 -- not materialized: read three times, PostgreSQL would otherwise copy the whole table first
@@ -44,6 +46,7 @@ recomputed as (
             u.event_date as partition_date,
             count(*) as row_count,
             {{ partition_digest('u.row_hash') }} as digest,
+            {{ sealed_row_hashes('u.row_hash') }} as row_hashes,
             max(u.loaded_at) as last_loaded_at
         -- lateral, one touched day at a time: each branch of the unified view reads that day
         -- through its staging table's event_ts index (as a join it scanned every branch whole)
@@ -68,6 +71,7 @@ recomputed as (
             d.partition_date,
             d.row_count,
             d.digest,
+            d.row_hashes,
             d.last_loaded_at
         from assets as a
         cross join
@@ -76,6 +80,7 @@ recomputed as (
                     v.event_date as partition_date,
                     count(*) as row_count,
                     {{ partition_digest('v.row_hash') }} as digest,
+                    {{ sealed_row_hashes('v.row_hash') }} as row_hashes,
                     max(v.loaded_at) as last_loaded_at
                 from unified as v
                 where v.source_system = a.source_system and v.asset_id = a.asset_id
@@ -86,25 +91,13 @@ recomputed as (
 
 {% if is_incremental() %}
     previous as (
-        select * from {{ this }}
+        {{ previous_seal() }}
     ),
 {% endif %}
 
 -- on the first build there is no previous state: an empty relation of the table's shape
 no_previous as (  -- noqa: ST03
-    select
-        cast(null as text) as partition_id,
-        cast(null as text) as source_system,
-        cast(null as text) as asset_id,
-        cast(null as date) as partition_date,
-        cast(null as bigint) as row_count,
-        cast(null as timestamptz) as last_loaded_at,
-        cast(null as text) as recomputed_digest,
-        cast(null as text) as digest_sha256,
-        cast(null as text) as change_kind,
-        cast(null as timestamptz) as first_sealed_at,
-        cast(null as boolean) as tamper_detected
-    where false
+    {{ no_previous_seal() }}
 ),
 
 merged as (
@@ -118,18 +111,16 @@ merged as (
         case
             when p.partition_id is null then 'new'
             when r.digest is null or r.digest = p.digest_sha256 then coalesce(p.change_kind, 'unchanged')
-            when r.row_count > p.row_count then 'rows_added'
+            when k.reseal then 'rows_added'
             else 'modified'
         end as change_kind,
-        case
-            when p.partition_id is null then r.digest
-            when r.digest is not null and r.row_count > p.row_count then r.digest
-            else p.digest_sha256
-        end as digest_sha256,
+        case when k.reseal then r.digest else p.digest_sha256 end as digest_sha256,
+        case when k.reseal then r.row_hashes else p.sealed_row_hashes end as sealed_row_hashes,
         coalesce(p.first_sealed_at, {{ as_of() }}) as first_sealed_at,
+        case when k.reseal then {{ as_of() }} else coalesce(p.last_sealed_at, p.first_sealed_at) end
+            as last_sealed_at,
         coalesce(p.tamper_detected, false)
-        or coalesce(r.digest != p.digest_sha256 and r.row_count <= p.row_count, false)
-            as tamper_detected
+        or coalesce(not k.reseal and r.digest != p.digest_sha256, false) as tamper_detected
     {% if is_incremental() %}
         from recomputed as r
         full outer join previous as p
@@ -138,6 +129,15 @@ merged as (
         from recomputed as r
         left join no_previous as p on false
     {% endif %}
+    -- may the day be (re-)sealed? New, or its digest changed because it grew and every row hash
+    -- sealed before is still there (a day sealed before the hashes were kept: on its row count)
+    cross join lateral (  -- noqa: ST05
+        select
+            p.partition_id is null
+            or r.digest != p.digest_sha256 and r.row_count > p.row_count
+            and coalesce({{ sealed_rows_missing('p.sealed_row_hashes', 'r.row_hashes') }}, 0) = 0
+                as reseal
+    ) as k
 ),
 
 chained as (
@@ -161,42 +161,75 @@ held as (
     ) as a
 ),
 
-retention as (
+judged as (
     select
-        asset_id,
-        cast(retention_days as integer) as policy_retention_days
-    from {{ ref('expected_log_sources') }}
+        c.*,
+        h.oldest_retained_date,
+        cast(r.retention_days as integer) as policy_retention_days,
+        v.verified_at as last_verified_at,
+        v.result as verification_result,
+        v.rows_edited,
+        v.rows_deleted,
+        v.rows_inserted_behind_loader,
+        v.first_failed_at as verification_failed_at,
+        -- hours from the end of the day to its first seal (negative: sealed while it was going on)
+        {{ hours_after_day_end('c.first_sealed_at', 'c.partition_date') }} as seal_latency_hours,
+        -- tampering stays recorded: found by a build (a sealed row changed) or a verification
+        c.tamper_detected or v.first_failed_at is not null as tamper_now,
+        -- kept long enough: the held history reaches back the whole retention period, or nothing
+        -- has been purged since the first day was sealed (the source is younger than the period)
+        coalesce(
+            h.oldest_retained_date <= cast({{ as_of() }} as date) - cast(r.retention_days as integer)
+            or h.oldest_retained_date <= min(c.partition_date) over (partition by c.asset_id),
+            false
+        ) as retention_ok
+    from chained as c
+    left join {{ ref('expected_log_sources') }} as r on c.asset_id = r.asset_id
+    left join held as h on c.asset_id = h.asset_id
+    left join {{ source('log_verification', 'log_verification_findings') }} as v
+        on c.asset_id || ':' || c.partition_date = v.partition_id
 )
 
 select
-    c.asset_id || ':' || c.partition_date as partition_id,
-    c.source_system,
-    c.asset_id,
-    c.partition_date,
-    c.row_count,
-    c.digest_sha256,
-    c.recomputed_digest,
-    c.prev_chain_digest,
-    c.chain_digest,
-    c.change_kind,
-    c.tamper_detected,
-    c.first_sealed_at,
-    c.last_loaded_at,
-    h.oldest_retained_date,
-    min(c.partition_date) over (partition by c.asset_id) as first_sealed_date,
-    r.policy_retention_days,
-    -- kept long enough: the held history reaches back the whole retention period, or nothing
-    -- has been purged since the first day was sealed (the source is younger than the period)
+    asset_id || ':' || partition_date as partition_id,
+    source_system,
+    asset_id,
+    partition_date,
+    row_count,
+    digest_sha256,
+    recomputed_digest,
+    prev_chain_digest,
+    chain_digest,
+    change_kind,
+    tamper_now as tamper_detected,
+    first_sealed_at,
+    last_loaded_at,
+    oldest_retained_date,
+    min(partition_date) over (partition by asset_id) as first_sealed_date,
+    policy_retention_days,
+    retention_ok,
     coalesce(
-        h.oldest_retained_date <= cast({{ as_of() }} as date) - r.policy_retention_days
-        or h.oldest_retained_date <= min(c.partition_date) over (partition by c.asset_id),
+        row_count > 0 and oldest_retained_date > partition_date
+        and partition_date < cast({{ as_of() }} as date) - policy_retention_days,
         false
-    ) as retention_ok,
-    coalesce(
-        c.row_count > 0 and h.oldest_retained_date > c.partition_date
-        and c.partition_date < cast({{ as_of() }} as date) - r.policy_retention_days,
-        false
-    ) as purged_after_expiry
-from chained as c
-left join retention as r on c.asset_id = r.asset_id
-left join held as h on c.asset_id = h.asset_id
+    ) as purged_after_expiry,
+    sealed_row_hashes,
+    last_sealed_at,
+    seal_latency_hours,
+    seal_latency_hours <= {{ policy('LOG_SEAL_MAX_LAG_HOURS') }} as sealed_within_lag,
+    last_verified_at,
+    verification_result,
+    rows_edited,
+    rows_deleted,
+    rows_inserted_behind_loader,
+    verification_failed_at,
+    -- why the day is or is not evidence of integrity (Annex 3.2.5), first reason that applies
+    case
+        when tamper_now then 'tampered'
+        when not retention_ok then 'retention_failed'
+        when seal_latency_hours > {{ policy('LOG_SEAL_MAX_LAG_HOURS') }} then 'sealed_late'
+        when last_verified_at is null then 'never_verified'
+        when last_verified_at < last_sealed_at then 'not_verified_since_sealing'
+        else 'ok'
+    end as integrity_status
+from judged
