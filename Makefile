@@ -43,6 +43,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint transform --processes 2
+	$(BIN)/python -m tests.transform.macro_lint --processes 2
 
 test: lint browser
 	$(BIN)/python -m pytest

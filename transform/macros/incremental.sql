@@ -81,7 +81,10 @@
                 select max(i.{{ column }}) from {{ input_relation }} as i
                 where {{ loaded_after_watermark('i.' ~ column, name) }}
             ),
-            (select w.loaded_through from {{ watermark_table() }} as w where w.model = '{{ name }}'),
+            (
+                select w.loaded_through from {{ watermark_table() }} as w
+                where w.model = '{{ name }}'
+            ),
             '-infinity'
         )
     on conflict (model) do update set loaded_through = excluded.loaded_through

@@ -168,7 +168,10 @@
             u.row_hash
         from failed as f
         cross join lateral (
-            select v.event_id, v.row_hash from {{ ref('int_security_events_unified') }} as v
+            select
+                v.event_id,
+                v.row_hash
+            from {{ ref('int_security_events_unified') }} as v
             where v.source_system = f.source_system
                 and v.asset_id = f.asset_id
                 and v.event_ts >= cast(f.partition_date as timestamp) at time zone 'UTC'

@@ -43,7 +43,7 @@
 
 {% macro loader_columns() -%}
     {#- the loaders' own columns: a record re-sent keeps its row-md5 -#}
-    cast('{_sdc_extracted_at,_sdc_received_at,_sdc_batched_at,_sdc_deleted_at,_sdc_sequence,_sdc_table_version,_sdc_sync_started_at,_sdc_last_modified,_sdc_filename,_sdc_stream,_sdc_worksheet}' as text [])
+    cast('{_sdc_extracted_at,_sdc_received_at,_sdc_batched_at,_sdc_deleted_at,_sdc_sequence,_sdc_table_version,_sdc_sync_started_at,_sdc_last_modified,_sdc_filename,_sdc_stream,_sdc_worksheet}' as text[])
 {%- endmacro %}
 
 {% macro quarantine_key_usable(checks, key_column) -%}
@@ -77,7 +77,7 @@
     from (
         select
             r.*,
-            not ({{ quarantine_kept(live) }}) as is_rejected,
+            not({{ quarantine_kept(live) }}) as is_rejected,
             {{ column_to_utc(relation, '_sdc_batched_at') }} as loaded_at
         from (
             select
@@ -145,7 +145,7 @@
         where stream = '{{ stream }}' and record_key in (
             -- the key as the record's rows name it, usable or not
             select trim(cast({{ quarantine_key(relation, key_column) }} as text))
-            from {{ relation }} as s
+            from {{ relation }}
             where {{ quarantine_window(relation, stream) }}
             union all
             -- a key no source id can be (blank, or a JSON object or array)
