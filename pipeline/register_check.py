@@ -58,36 +58,68 @@ def _choice(*allowed: str) -> Callable[[str], str | None]:
 
 
 BOOLEAN = _choice("true", "false")
+YES_NO_UNKNOWN = _choice("yes", "no", "unknown")
+TIMESTAMPS = (
+    "detected_at", "aware_at", "started_at", "contained_at", "resolved_at", "outage_start_at",
+    "outage_end_at", "significance_assessed_at", "updated_at", "early_warning_submitted_at",
+    "notification_submitted_at", "intermediate_requested_at", "intermediate_due_at",
+    "intermediate_submitted_at", "final_report_submitted_at", "progress_report_submitted_at",
+    "gdpr_notified_at",
+)  # fmt: skip
+# ENISA's Reference Incident Classification Taxonomy (RSIT, TF-CSIRT/ENISA), top-level classes
+THREAT_TYPES = (
+    "abusive-content", "malicious-code", "information-gathering", "intrusion-attempts",
+    "intrusions", "availability", "information-content-security", "fraud", "vulnerable",
+    "other", "test",
+)  # fmt: skip
 COLUMN_CHECKS: dict[str, Callable[[str], str | None]] = {
-    "detected_at": _timestamp,
-    "aware_at": _timestamp,
-    "contained_at": _timestamp,
-    "resolved_at": _timestamp,
-    "updated_at": _timestamp,
-    "early_warning_submitted_at": _timestamp,
-    "notification_submitted_at": _timestamp,
-    "final_report_submitted_at": _timestamp,
-    "progress_report_submitted_at": _timestamp,
-    "suspected_malicious": _choice("yes", "no", "unknown"),
+    **dict.fromkeys(TIMESTAMPS, _timestamp),
+    "suspected_malicious": YES_NO_UNKNOWN,
+    "personal_data_breach": YES_NO_UNKNOWN,
+    "recipients_informed": YES_NO_UNKNOWN,
+    "csirt_assistance_requested": YES_NO_UNKNOWN,
+    "law_enforcement_involved": YES_NO_UNKNOWN,
+    "significance_decision": _choice("significant", "not_significant"),
+    "dns_compromise_cause": _choice("misconfiguration", "other"),
+    "threat_type": _choice(*THREAT_TYPES),
+    "tlp": _choice("tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict", "tlp:red"),
     "cross_border": BOOLEAN,
     "cia_compromised": BOOLEAN,
     "is_planned_maintenance": BOOLEAN,
+    "unauthorised_access_successful": BOOLEAN,
+    "severe_disruption_capable": BOOLEAN,
+    "physical_access_compromised": BOOLEAN,
     "estimated_direct_loss_eur": _number,
+    "direct_loss_potential_eur": _number,
+    "avg_response_seconds": _number,
     "affected_users": _integer,
     "outage_minutes": _integer,
     "limited_availability_minutes": _integer,
+    "slow_response_minutes": _integer,
+    "dns_wrong_domains": _integer,
+    "dns_managed_domains": _integer,
 }
 REQUIRED = ("incident_id", "detected_at", "aware_at")
 # The register's columns (docs/contracts.md, "Incident register"): each must be in the header,
 # or the upsert keeps the warehouse's previous values of a missing one without a word.
 COLUMNS = (
-    "incident_id", "title", "category", "severity", "status", "detected_at", "aware_at",
-    "contained_at", "resolved_at", "suspected_malicious", "cross_border", "root_cause_key",
-    "root_cause", "estimated_direct_loss_eur", "affected_users", "outage_minutes",
-    "limited_availability_minutes", "cia_compromised", "is_planned_maintenance",
-    "linked_alert_ids", "early_warning_submitted_at", "early_warning_ref",
-    "notification_submitted_at", "notification_ref", "final_report_submitted_at",
-    "final_report_ref", "progress_report_submitted_at", "progress_report_ref", "updated_at",
+    "incident_id", "title", "description", "category", "threat_type", "severity", "status",
+    "started_at", "detected_at", "aware_at", "contained_at", "resolved_at",
+    "suspected_malicious", "cross_border", "affected_member_states", "affected_services",
+    "affected_assets", "root_cause_key", "root_cause", "mitigation_measures",
+    "estimated_direct_loss_eur", "direct_loss_potential_eur", "affected_users",
+    "outage_start_at", "outage_end_at", "outage_minutes", "limited_availability_minutes",
+    "slow_response_minutes", "avg_response_seconds", "dns_wrong_domains",
+    "dns_managed_domains", "dns_compromise_cause", "cia_compromised",
+    "unauthorised_access_successful", "severe_disruption_capable",
+    "physical_access_compromised", "is_planned_maintenance", "significance_decision",
+    "significance_assessed_at", "personal_data_breach", "gdpr_notified_at",
+    "recipients_informed", "csirt_assistance_requested", "law_enforcement_involved", "tlp",
+    "iocs", "linked_alert_ids", "early_warning_submitted_at", "early_warning_ref",
+    "notification_submitted_at", "notification_ref", "intermediate_requested_at",
+    "intermediate_due_at", "intermediate_submitted_at", "intermediate_ref",
+    "final_report_submitted_at", "final_report_ref", "progress_report_submitted_at",
+    "progress_report_ref", "updated_at",
 )  # fmt: skip
 FILES_SETTING = "tap-incidents' files (TAP_INCIDENTS_FILES)"
 

@@ -273,7 +273,8 @@ def _write_pack(
     drafts_folder = staging / "drafts"
     for draft in next(s for s in sections if s.key == "notifications").extra["drafts"]:
         drafts_folder.mkdir(exist_ok=True)
-        (drafts_folder / draft.file_name).write_text(draft.as_markdown(), encoding="utf-8")
+        for name, text in draft.files():  # the document and its JSON twin
+            (drafts_folder / name).write_text(text, encoding="utf-8")
     for data in context.marts.values():
         write_exports(staging / "data", data, context.period)
     write_grc_export(staging / "data", context.marts, context.period)

@@ -253,6 +253,18 @@ def _load_one(
     return data
 
 
+def _art4_groups_formed_in(rows: list[Row], period: Period) -> set[Any]:
+    """IR Art. 4 groups (recurring incidents, one significant incident) whose clocks started
+    in the period: their deadline rows belong to it although no register row carries them."""
+    found = set()
+    for row in rows:
+        if row.get("reportable_type") == "art4_group" and row.get("stage") == "early_warning":
+            anchor = to_moment(row.get("anchor_at"))
+            if anchor is not None and period.start <= anchor < period.end:
+                found.add(row.get("incident_id"))
+    return found
+
+
 def _cut(
     spec: MartSpec,
     columns: list[str],
@@ -265,8 +277,9 @@ def _cut(
     if spec.cut is Cut.BY_INCIDENT:
         if "incident_id" not in columns or incident_ids is None:
             return rows, "no incident_id column: every row shown"
+        wanted = incident_ids | _art4_groups_formed_in(rows, period)
         return (
-            [row for row in rows if row.get("incident_id") in incident_ids],
+            [row for row in rows if row.get("incident_id") in wanted],
             "rows of the incidents in this period's register",
         )
     starts = [c for c in spec.start_columns if c in columns]

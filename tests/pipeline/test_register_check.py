@@ -17,7 +17,14 @@ HEADER = (
     "affected_users,outage_minutes,limited_availability_minutes,cia_compromised,"
     "is_planned_maintenance,linked_alert_ids,early_warning_submitted_at,early_warning_ref,"
     "notification_submitted_at,notification_ref,final_report_submitted_at,final_report_ref,"
-    "progress_report_submitted_at,progress_report_ref,updated_at"
+    "progress_report_submitted_at,progress_report_ref,updated_at,description,threat_type,"
+    "started_at,affected_member_states,affected_services,affected_assets,mitigation_measures,"
+    "direct_loss_potential_eur,outage_start_at,outage_end_at,slow_response_minutes,"
+    "avg_response_seconds,dns_wrong_domains,dns_managed_domains,dns_compromise_cause,"
+    "unauthorised_access_successful,severe_disruption_capable,physical_access_compromised,"
+    "significance_decision,significance_assessed_at,personal_data_breach,gdpr_notified_at,"
+    "recipients_informed,csirt_assistance_requested,law_enforcement_involved,tlp,iocs,"
+    "intermediate_requested_at,intermediate_due_at,intermediate_submitted_at,intermediate_ref"
 )
 COLUMNS = HEADER.split(",")
 

@@ -42,6 +42,21 @@ INCIDENTS = [
         "root_cause": "password reuse without MFA",
         "root_cause_key": "weak-auth",
         "iocs_count": 3,
+        # typed indicators (mart column iocs): an address only as its pseudonym
+        "iocs": [
+            {"type": "domain-name", "value": "console-login.example.net", "value_key": None},
+            {
+                "type": "file:sha256",
+                "value": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "value_key": None,
+            },
+            {
+                "type": "ipv4-addr",
+                "value": None,
+                "value_key": mart_key("192.0.2.44"),
+                "alert_ids": "1790.1;1790.2",
+            },
+        ],
         "affected_users": 1250,
         "estimated_direct_loss_eur": Decimal("82000.00"),
         "is_significant": True,

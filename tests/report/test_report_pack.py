@@ -144,8 +144,11 @@ def test_every_mart_is_exported_as_csv_and_json_with_the_period_rows(rendered_pa
 def test_drafts_are_written_as_files(rendered_pack):
     drafts = sorted(p.name for p in (rendered_pack.folder / "drafts").iterdir())
     assert drafts == [
+        "INC-2026-014_early_warning.json",
         "INC-2026-014_early_warning.md",
+        "INC-2026-014_final.json",
         "INC-2026-014_final.md",
+        "INC-2026-014_notification.json",
         "INC-2026-014_notification.md",
     ]
 

@@ -61,6 +61,7 @@ SAMPLE_ARGS: dict[str, dict[str, str]] = {
     "quarantine_clean": {"checks": _CHECKS},
     "quarantine_key_usable": {"checks": _CHECKS, "key_column": "'id'"},
     "quarantine_rejects": {"checks": _CHECKS, "key_column": "'id'", "stream": "'audit_logs'"},
+    "incident_register_checks": {"f": "incident_register_fields()"},
 }
 
 

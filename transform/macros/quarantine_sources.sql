@@ -120,28 +120,67 @@
 {#- The incident register (all text, hand-kept): incident_id places a row; every other cell
     that cannot be typed is null and named (invalid_fields in staging). Values are never
     repeated: a hand-typed cell may hold anything, a name included. -#}
-{% macro incident_register_checks() %}
+{#- The register's typed columns by kind, one list for staging and its quarantine checks
+    (docs/contracts.md, "Incident register"). choice: the allowed values; a blank cell reads as
+    unknown where that is allowed, else null. tribool: true, false or blank (unknown, kept
+    null: unknown is never pass). -#}
+{% macro incident_register_fields() %}
+    {{ return({
+        'ts': ['detected_at', 'aware_at', 'started_at', 'contained_at', 'resolved_at',
+               'outage_start_at', 'outage_end_at', 'significance_assessed_at',
+               'early_warning_submitted_at', 'notification_submitted_at',
+               'intermediate_requested_at', 'intermediate_due_at', 'intermediate_submitted_at',
+               'final_report_submitted_at', 'progress_report_submitted_at', 'gdpr_notified_at',
+               'updated_at'],
+        'num': ['estimated_direct_loss_eur', 'direct_loss_potential_eur', 'affected_users',
+                'outage_minutes', 'limited_availability_minutes', 'slow_response_minutes',
+                'avg_response_seconds', 'dns_wrong_domains', 'dns_managed_domains'],
+        'bool': ['cross_border', 'cia_compromised', 'is_planned_maintenance'],
+        'tribool': ['unauthorised_access_successful', 'severe_disruption_capable',
+                    'physical_access_compromised'],
+        'choice': {
+            'suspected_malicious': ['yes', 'no', 'unknown'],
+            'personal_data_breach': ['yes', 'no', 'unknown'],
+            'recipients_informed': ['yes', 'no', 'unknown'],
+            'csirt_assistance_requested': ['yes', 'no', 'unknown'],
+            'law_enforcement_involved': ['yes', 'no', 'unknown'],
+            'significance_decision': ['significant', 'not_significant'],
+            'dns_compromise_cause': ['misconfiguration', 'other'],
+            'threat_type': ['abusive-content', 'malicious-code',
+                            'information-gathering', 'intrusion-attempts', 'intrusions',
+                            'availability', 'information-content-security', 'fraud',
+                            'vulnerable', 'other', 'test'],
+            'tlp': ['tlp:clear', 'tlp:green', 'tlp:amber', 'tlp:amber+strict',
+                    'tlp:red'],
+        },
+    }) }}
+{% endmacro %}
+
+{% macro incident_register_checks(f) %}
+    {#- f: incident_register_fields(), read by the calling model (a macro calling it here
+        renders to nothing in sqlfluff's jinja templater) -#}
     {%- set checks = [
         q_check('incident_id', present_key('cast(incident_id as text)'), 'missing or empty',
                 'rejected'),
     ] -%}
-    {%- for name in ['detected_at', 'aware_at', 'contained_at', 'resolved_at',
-                     'early_warning_submitted_at', 'notification_submitted_at',
-                     'final_report_submitted_at', 'progress_report_submitted_at', 'updated_at'] -%}
+    {%- for name in f.ts -%}
         {%- do checks.append(q_check(name, 'coalesce(' ~ invalid_if('cast(' ~ name ~ ' as text)', 'ts', 'x')
             ~ ' is null, true)', 'not an ISO 8601 timestamp', 'field_nulled')) -%}
     {%- endfor -%}
-    {%- for name in ['estimated_direct_loss_eur', 'affected_users', 'outage_minutes',
-                     'limited_availability_minutes'] -%}
+    {%- for name in f.num -%}
         {%- do checks.append(q_check(name, 'coalesce(' ~ invalid_if('cast(' ~ name ~ ' as text)', 'num', 'x')
             ~ ' is null, true)', 'not a number', 'field_nulled')) -%}
     {%- endfor -%}
-    {%- for name in ['cross_border', 'cia_compromised', 'is_planned_maintenance'] -%}
+    {%- for name in f.bool + f.tribool -%}
         {%- do checks.append(q_check(name, 'coalesce(' ~ invalid_if('cast(' ~ name ~ ' as text)', 'bool', 'x')
             ~ ' is null, true)', 'not true or false', 'field_nulled')) -%}
     {%- endfor -%}
-    {%- do checks.append(q_check('suspected_malicious',
-        "coalesce(lower(trim(cast(suspected_malicious as text))) in ('yes', 'no', 'unknown', ''), true)",
-        'not yes, no or unknown', 'field_nulled')) -%}
+    {%- for name, allowed in f.choice.items() -%}
+        {%- set listed = allowed -%}
+        {%- do checks.append(q_check(name,
+            "coalesce(lower(trim(cast(" ~ name ~ " as text))) in ('" ~ listed | join("', '")
+            ~ "', ''), true)",
+            'not ' ~ (listed[:-1] | join(', ')) ~ ' or ' ~ listed[-1], 'field_nulled')) -%}
+    {%- endfor -%}
     {{ return(checks) }}
 {% endmacro %}

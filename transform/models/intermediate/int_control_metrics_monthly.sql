@@ -152,7 +152,8 @@ metrics as (
         null,
         max(submitted_at)
     from {{ ref('mart_nis2_reporting_deadlines') }}
-    where status != 'not_required' and due_at is not null
+    -- a stage not yet due by as_of is judged in the month it falls due, not before
+    where status != 'not_required' and due_at is not null and due_at <= {{ as_of() }}
     group by 2
     union all
     select

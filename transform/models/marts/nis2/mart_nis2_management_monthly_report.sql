@@ -28,13 +28,14 @@ deadlines as (
         ) filter (where submitted_at is not null and status != 'not_required')
             as median_submission_margin_h
     from {{ ref('mart_nis2_reporting_deadlines') }}
+    where regime = 'NIS2_ART23'
     group by 1
 ),
 
 recurring as (
     select
         cast(date_trunc('month', window_end - interval '1 second') as date) as month,
-        count(*) filter (where meets_art4) as recurring_groups_meeting_art4
+        count(*) filter (where completes_group) as recurring_groups_meeting_art4
     from {{ ref('mart_nis2_recurring_incident_check') }}
     group by 1
 ),

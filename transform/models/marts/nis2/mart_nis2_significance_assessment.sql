@@ -1,12 +1,28 @@
 -- Is each incident significant? Dir. Art. 23(3) as concretised by IR 2024/2690 Arts. 3-14:
--- one boolean per criterion, the codes met, and a plain-language explanation with the numbers.
+-- one boolean per criterion, the codes met, every applicable criterion as value vs threshold,
+-- and a verdict with its basis. Unknown is never pass: until the entity records that it
+-- assessed an incident as not significant (significance_decision, significance_assessed_at),
+-- an incident meeting no criterion is pending_assessment, "potentially significant", and its
+-- Art. 23 clocks run; once decided, the decision and its time stay on the row. Planned
+-- maintenance is never significant (Art. 3(2)). A member of a recurring group keeps its own
+-- verdict; the group is the significant incident (Art. 4; int_incident_art4_groups).
+{%- set codes = ['c_3_1_a', 'c_3_1_b', 'c_3_1_c', 'c_3_1_d', 'c_3_1_e',
+                 'c_art5_a', 'c_art5_b', 'c_art5_c', 'c_art6_a', 'c_art6_b', 'c_art6_c',
+                 'c_art7_a', 'c_art7_b', 'c_art7_c', 'c_art7_d',
+                 'c_art8_a', 'c_art8_b', 'c_art8_c', 'c_art8_d',
+                 'c_art9_a', 'c_art9_b', 'c_art9_c', 'c_art9_d',
+                 'c_art10_a', 'c_art10_b', 'c_art10_c', 'c_art10_d',
+                 'c_art11_a', 'c_art11_b', 'c_art11_c', 'c_art11_d',
+                 'c_art12_a', 'c_art12_b', 'c_art12_c', 'c_art12_d',
+                 'c_art13_a', 'c_art13_b', 'c_art13_c', 'c_art13_d',
+                 'c_art14_a', 'c_art14_b', 'c_art14_c', 'c_art14_d', 'c_art14_e'] %}
 with recurring as (
     select
         u.incident_id,
-        min(c.check_id) as check_id
+        min(c.group_id) as group_id
     from {{ ref('mart_nis2_recurring_incident_check') }} as c
     cross join lateral unnest(string_to_array(c.incident_ids, ';')) as u (incident_id)
-    where c.meets_art4
+    where c.group_id is not null
     group by u.incident_id
 ),
 
@@ -21,47 +37,89 @@ profile as (
 
 met as (
     select * from {{ ref('int_incident_significance') }}
+),
+
+verdicts as (
+    select
+        i.*,
+        m.criteria_met as own_criteria_met,
+        m.met_details,
+        m.criteria_explained,
+        m.missing_facts,
+        m.fin_threshold_eur,
+        {% for code in codes %}m.{{ code }},{% endfor %}
+        r.group_id as recurring_group_id,
+        case
+            when i.is_planned_maintenance then 'not_significant'
+            when m.criteria_met is not null or i.significance_decision = 'significant' then 'significant'
+            when i.significance_decision = 'not_significant' and i.significance_assessed_at is not null
+                then 'not_significant'
+            else 'pending_assessment'
+        end as significance_status,
+        case
+            when i.is_planned_maintenance then 'planned_maintenance'
+            when m.criteria_met is not null then 'criteria'
+            when i.significance_decision = 'significant' then 'entity_decision'
+            when i.significance_decision = 'not_significant' and i.significance_assessed_at is not null
+                then 'entity_decision'
+            else 'none'
+        end as decision_basis
+    from incidents as i
+    left join met as m on i.incident_id = m.incident_id
+    left join recurring as r on i.incident_id = r.incident_id
 )
 
 select
-    i.incident_id,
-    coalesce(i.updated_at, i.loaded_at) as assessed_at,
+    v.incident_id,
+    coalesce(v.updated_at, v.loaded_at) as assessed_at,
     case when p.ir_entity_types is not null and p.ir_entity_types != ''
             then 'IR_2024_2690'
         else 'NIS2_ART23_3'
     end as regime,
     p.ir_entity_types as entity_type,
-    {% for code in ['c_3_1_a', 'c_3_1_b', 'c_3_1_c', 'c_3_1_d', 'c_3_1_e',
-                    'c_art7_a', 'c_art7_b', 'c_art7_c', 'c_art7_d',
-                    'c_art11_a', 'c_art11_b', 'c_art11_c', 'c_art11_d',
-                    'c_art14_a', 'c_art14_b', 'c_art14_c', 'c_art14_e'] %}
-        m.{{ code }},
+    {% for code in codes %}
+        v.{{ code }},
     {% endfor %}
-    r.incident_id is not null as c_4_recurring,
-    r.check_id as recurring_check_id,
-    i.is_planned_maintenance,
-    case when i.is_planned_maintenance then '' else coalesce(m.criteria_met, '') end as criteria_met,
-    not i.is_planned_maintenance and m.criteria_met is not null as is_significant,
-    m.fin_threshold_eur,
-    i.estimated_direct_loss_eur as direct_loss_eur_estimate,
-    i.outage_minutes as unavail_minutes,
-    i.limited_availability_minutes as limited_avail_minutes,
-    i.affected_users as affected_eu_users,
+    v.recurring_group_id is not null as c_4_recurring,
+    v.recurring_group_id,
+    v.is_planned_maintenance,
+    case when v.is_planned_maintenance then '' else coalesce(v.own_criteria_met, '') end as criteria_met,
+    v.significance_status,
+    v.significance_status = 'significant' as is_significant,
+    v.significance_status != 'not_significant' as is_potentially_significant,
+    v.decision_basis,
+    v.significance_decision,
+    v.significance_assessed_at as decided_at,
+    v.fin_threshold_eur,
+    v.estimated_direct_loss_eur as direct_loss_eur_estimate,
+    v.direct_loss_potential_eur as direct_loss_eur_potential,
+    v.outage_minutes as unavail_minutes,
+    v.limited_availability_minutes as limited_avail_minutes,
+    v.affected_users as affected_eu_users,
+    v.criteria_explained,
+    v.missing_facts,
     case
-        when i.is_planned_maintenance
+        when v.is_planned_maintenance
             then 'Not significant: scheduled interruption or planned maintenance (IR Art. 3(2)).'
-        when m.criteria_met is null
-            then 'Not significant on its own: no criterion of IR Arts. 3 and 5-14 met; direct loss EUR '
-                || coalesce(i.estimated_direct_loss_eur, 0) || ' does not exceed EUR '
-                || round(m.fin_threshold_eur, 2) || '.'
-                || case when r.incident_id is not null
-                        then ' Part of a recurring group that is collectively one significant incident '
-                            || '(IR Art. 4; ' || r.check_id || ').'
-                    else ''
-                end
-        else 'Significant: ' || m.met_details || '.'
-    end as explanation
-from incidents as i
-left join met as m on i.incident_id = m.incident_id
-left join recurring as r on i.incident_id = r.incident_id
+        when v.own_criteria_met is not null
+            then 'Significant: ' || v.met_details || '.'
+        when v.significance_status = 'significant'
+            then 'Significant by the entity''s assessment (Dir. Art. 23(3)) of '
+                || coalesce(to_char(v.significance_assessed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"'), 'an unrecorded time')
+                || '; no IR criterion met on the register''s facts.'
+        when v.significance_status = 'not_significant'
+            then 'Not significant: assessed on '
+                || to_char(v.significance_assessed_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+                || '; no criterion met.'
+        else 'Potentially significant, assessment pending: no criterion met on the facts so far, '
+            || 'no decision recorded; the Art. 23 clocks run from awareness.'
+            || coalesce(' Facts missing: ' || v.missing_facts || '.', '')
+    end
+    || case when v.recurring_group_id is not null
+            then ' Member of a recurring group that is collectively one significant incident (IR Art. 4; '
+                || v.recurring_group_id || ').'
+        else ''
+    end
+    || coalesce(' Criteria: ' || v.criteria_explained || '.', '') as explanation
+from verdicts as v
 cross join profile as p

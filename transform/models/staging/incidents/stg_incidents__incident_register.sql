@@ -1,6 +1,8 @@
--- The incident register (Annex 3.5.4 ticket fields), typed. Malformed cells become null and
--- are named in invalid_fields; stg_incidents__incident_register_rejects lists them, and the
--- rows without an incident_id, which are left out here.
+-- The incident register (Annex 3.5.4 ticket fields; the facts of IR 2024/2690 Arts. 3-14 and
+-- of the CSIRTs' notification forms), typed. Malformed cells become null and are named in
+-- invalid_fields; stg_incidents__incident_register_rejects lists them, and the rows without an
+-- incident_id, which are left out here. The typed columns by kind: incident_register_fields().
+{%- set f = incident_register_fields() %}
 with source as (
     select * from {{ source('incidents', 'incident_register') }}
 ),
@@ -16,61 +18,67 @@ latest as (
 
 select
     trim(cast(incident_id as text)) as incident_id,
-    nullif(trim(cast(title as text)), '') as title,
-    lower(nullif(trim(cast(category as text)), '')) as category,
-    lower(nullif(trim(cast(severity as text)), '')) as severity,
-    lower(nullif(trim(cast(status as text)), '')) as status,
-    nullif(trim(cast(root_cause_key as text)), '') as root_cause_key,
-    nullif(trim(cast(root_cause as text)), '') as root_cause,
-    nullif(trim(cast(early_warning_ref as text)), '') as early_warning_ref,
-    nullif(trim(cast(notification_ref as text)), '') as notification_ref,
-    nullif(trim(cast(final_report_ref as text)), '') as final_report_ref,
-    nullif(trim(cast(progress_report_ref as text)), '') as progress_report_ref,
-    -- anything but yes or no (blank, unknown, a typo) reads as unknown
-    case
-        when lower(trim(cast(suspected_malicious as text))) in ('yes', 'no')
-            then lower(trim(cast(suspected_malicious as text)))
-        else 'unknown'
-    end as suspected_malicious,
-    {{ try_parse_utc('cast(detected_at as text)') }} as detected_at,
-    {{ try_parse_utc('cast(aware_at as text)') }} as aware_at,
-    {{ try_parse_utc('cast(contained_at as text)') }} as contained_at,
-    {{ try_parse_utc('cast(resolved_at as text)') }} as resolved_at,
-    {{ try_parse_utc('cast(early_warning_submitted_at as text)') }} as early_warning_submitted_at,
-    {{ try_parse_utc('cast(notification_submitted_at as text)') }} as notification_submitted_at,
-    {{ try_parse_utc('cast(final_report_submitted_at as text)') }} as final_report_submitted_at,
-    {{ try_parse_utc('cast(progress_report_submitted_at as text)') }} as progress_report_submitted_at,
-    {{ try_parse_utc('cast(updated_at as text)') }} as updated_at,
-    {{ try_numeric('cast(estimated_direct_loss_eur as text)') }} as estimated_direct_loss_eur,
-    {{ try_numeric('cast(affected_users as text)') }} as affected_users,
-    {{ try_numeric('cast(outage_minutes as text)') }} as outage_minutes,
-    {{ try_numeric('cast(limited_availability_minutes as text)') }} as limited_availability_minutes,
-    coalesce({{ try_boolean('cast(cross_border as text)') }}, false) as cross_border,
-    coalesce({{ try_boolean('cast(cia_compromised as text)') }}, false) as cia_compromised,
-    coalesce({{ try_boolean('cast(is_planned_maintenance as text)') }}, false) as is_planned_maintenance,
+    {%- for name in ['title', 'description', 'root_cause_key', 'root_cause', 'mitigation_measures',
+                     'early_warning_ref', 'notification_ref', 'intermediate_ref',
+                     'final_report_ref', 'progress_report_ref'] %}
+        nullif(trim(cast({{ name }} as text)), '') as {{ name }},
+    {%- endfor %}
+    {%- for name in ['category', 'severity', 'status'] %}
+        lower(nullif(trim(cast({{ name }} as text)), '')) as {{ name }},
+    {%- endfor %}
+    -- ';'-separated lists, blanks and spaces around items dropped
+    {%- for name in ['affected_services', 'affected_assets', 'affected_member_states', 'iocs'] %}
+        nullif(
+            array_to_string(
+                array_remove(
+                    array(select trim(x) from unnest(string_to_array(cast({{ name }} as text), ';')) as x),
+                    ''
+                ),
+                ';'
+            ),
+            ''
+        ) as {{ name }},
+    {%- endfor %}
+    {%- for name, allowed in f.choice.items() %}
+        -- {{ name }}: {{ allowed | join(', ') }}; blank reads as unknown where allowed, else null
+        case
+            when lower(trim(cast({{ name }} as text))) in ('{{ allowed | join("', '") }}')
+                then lower(trim(cast({{ name }} as text)))
+            {%- if 'unknown' in allowed %}
+                else 'unknown'
+            {%- endif %}
+        end as {{ name }},
+    {%- endfor %}
+    {%- for name in f.ts %}
+        {{ try_parse_utc('cast(' ~ name ~ ' as text)') }} as {{ name }},
+    {%- endfor %}
+    {%- for name in f.num %}
+        {{ try_numeric('cast(' ~ name ~ ' as text)') }} as {{ name }},
+    {%- endfor %}
+    {%- for name in f.bool %}
+        coalesce({{ try_boolean('cast(' ~ name ~ ' as text)') }}, false) as {{ name }},
+    {%- endfor %}
+    {%- for name in f.tribool %}
+        {{ try_boolean('cast(' ~ name ~ ' as text)') }} as {{ name }},
+    {%- endfor %}
     nullif(trim(both ';' from replace(cast(linked_alert_ids as text), ' ', '')), '')
         as linked_alert_ids,
     concat_ws(
         ', ',
-        {{ invalid_if('cast(detected_at as text)', 'ts', 'detected_at') }},
-        {{ invalid_if('cast(aware_at as text)', 'ts', 'aware_at') }},
-        {{ invalid_if('cast(contained_at as text)', 'ts', 'contained_at') }},
-        {{ invalid_if('cast(resolved_at as text)', 'ts', 'resolved_at') }},
-        {{ invalid_if('cast(early_warning_submitted_at as text)', 'ts', 'early_warning_submitted_at') }},
-        {{ invalid_if('cast(notification_submitted_at as text)', 'ts', 'notification_submitted_at') }},
-        {{ invalid_if('cast(final_report_submitted_at as text)', 'ts', 'final_report_submitted_at') }},
-        {{ invalid_if('cast(progress_report_submitted_at as text)', 'ts', 'progress_report_submitted_at') }},
-        {{ invalid_if('cast(updated_at as text)', 'ts', 'updated_at') }},
-        {{ invalid_if('cast(estimated_direct_loss_eur as text)', 'num', 'estimated_direct_loss_eur') }},
-        {{ invalid_if('cast(affected_users as text)', 'num', 'affected_users') }},
-        {{ invalid_if('cast(outage_minutes as text)', 'num', 'outage_minutes') }},
-        {{ invalid_if('cast(limited_availability_minutes as text)', 'num', 'limited_availability_minutes') }},
-        {{ invalid_if('cast(cross_border as text)', 'bool', 'cross_border') }},
-        {{ invalid_if('cast(cia_compromised as text)', 'bool', 'cia_compromised') }},
-        {{ invalid_if('cast(is_planned_maintenance as text)', 'bool', 'is_planned_maintenance') }},
-        case when lower(trim(cast(suspected_malicious as text))) not in ('yes', 'no', 'unknown', '')
-                then 'suspected_malicious'
-        end
+        {%- for name in f.ts %}
+            {{ invalid_if('cast(' ~ name ~ ' as text)', 'ts', name) }},
+        {%- endfor %}
+        {%- for name in f.num %}
+            {{ invalid_if('cast(' ~ name ~ ' as text)', 'num', name) }},
+        {%- endfor %}
+        {%- for name in f.bool + f.tribool %}
+            {{ invalid_if('cast(' ~ name ~ ' as text)', 'bool', name) }},
+        {%- endfor %}
+        {%- for name, allowed in f.choice.items() %}
+            case when lower(trim(cast({{ name }} as text))) not in ('{{ allowed | join("', '") }}', '')
+                    then '{{ name }}'
+            end{% if not loop.last %},{% endif %}
+        {%- endfor %}
     ) as invalid_fields,
     {{ parse_utc('_sdc_batched_at') }} as loaded_at
 from latest
