@@ -78,6 +78,36 @@ MARTS: tuple[MartSpec, ...] = (
         ("first_seen_at",),
         id_column="alert_id",
     ),
+    # detections, correlation and the forensic timeline (report/sections/forensics.py)
+    MartSpec(
+        "mart_nis2_siem_detections",
+        "SIEM detections (Wazuh)",
+        Cut.OVERLAP,
+        ("window_start",),
+        ("window_end",),
+        id_column="detection_id",
+    ),
+    MartSpec(
+        "mart_nis2_iam_admin_detections",
+        "IAM admin-event detections (Keycloak)",
+        Cut.AT,
+        ("event_ts",),
+        id_column="detection_id",
+    ),
+    MartSpec(
+        "mart_nis2_correlated_findings",
+        "Correlated findings across sources",
+        Cut.OVERLAP,
+        ("first_at",),
+        ("last_at",),
+        id_column="correlation_id",
+    ),
+    MartSpec(
+        "mart_nis2_forensic_timeline",
+        "Forensic timeline per incident",
+        Cut.BY_INCIDENT,
+        id_column="timeline_row_id",
+    ),
     MartSpec(
         "mart_nis2_auth_failure_detections",
         "Authentication-failure detections",

@@ -46,6 +46,18 @@ ANOMALIES = "mart_nis2_access_anomalies"
 API_DAILY = "mart_nis2_api_activity_daily"
 MFA = "mart_nis2_mfa_coverage"
 SIEM = "mart_nis2_siem_alert_handling"
+SIEM_DETECTIONS = "mart_nis2_siem_detections"
+IAM = "mart_nis2_iam_admin_detections"
+CORRELATED = "mart_nis2_correlated_findings"
+# The marts whose every finding must belong to a planted scenario: the simulator's background
+# stays below every detection threshold (NOISE_LIMITS), so a finding outside the scenarios'
+# windows is a false positive (tests/transform/ground_truth.py, check_period_bounds).
+FINDING_MARTS = {
+    AUTH: {},
+    SIEM_DETECTIONS: {},
+    IAM: {"is_finding": True},
+    CORRELATED: {},
+}
 # The simulated organisation's documented exceptions are the demo rows of the dbt seed.
 EXCEPTIONS_SEED = Path(__file__).resolve().parents[1] / "transform/seeds/policy_exceptions.csv"
 
@@ -54,8 +66,23 @@ def _iso(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _exp(mart: str, match: dict, min_rows: int = 1) -> dict:
-    return {"mart": mart, "match": match, "min_rows": min_rows}
+def _exp(
+    mart: str,
+    match: dict,
+    min_rows: int = 1,
+    *,
+    who: dict[str, str] | None = None,
+    window: Window | None = None,
+) -> dict:
+    """Rows of `mart` carrying `match`; `who` maps a pseudonymised column to the raw person or
+    address it must be the pseudonym of, `window` is the time the row must overlap (the mart's
+    time columns: tests/transform/ground_truth.py TIME_COLUMNS)."""
+    exp = {"mart": mart, "match": match, "min_rows": min_rows}
+    if who:
+        exp["pseudonymised"] = who
+    if window is not None:
+        exp["window"] = window.as_json()
+    return exp
 
 
 def _forbid(mart: str, match: dict) -> dict:
@@ -170,8 +197,15 @@ def build_ground_truth(
     ew_h = (misuse.stages["early_warning"][0] - misuse.aware) / timedelta(hours=1)
     nt_h = (nt_at - misuse.aware) / timedelta(hours=1)
     loss_limit = loss_threshold_eur(ENTITY_PROFILE["turnover_prev_fy_eur"])
-    q = s.recurring_window_end
     recurring_ids = [inc[f"recurring_{n}"].incident_id for n in (1, 2, 3)]
+    third = inc["recurring_3"]  # completes the IR Art. 4 group (rolling windows)
+    group_id = f"ART4:RC-TLS-CERT-EXPIRY:{third.incident_id}"
+    takeover = inc["seller_takeover"]
+    grant_window = Window(
+        s.unapproved_grant - timedelta(minutes=3), s.unapproved_grant + timedelta(minutes=1)
+    )
+    proper = by_name[kg.PROPER_LEAVER]
+    retries_at = s.key_misuse_aware + timedelta(hours=17)  # didit_scenarios.key_misuse
     scenarios = [
         (
             "brute_force",
@@ -189,7 +223,34 @@ def build_ground_truth(
                 "wazuh_rule_id": "100211",
             },
             [
-                _exp(AUTH, {"detection_type": "user_bruteforce"}),
+                *[
+                    _exp(
+                        AUTH,
+                        {"detection_type": "user_bruteforce", "source_system": system},
+                        who={"principal_key": ds.BRUTE_FORCE_TARGET, "src_ip_key": BRUTE_FORCE_IP},
+                        window=s.brute_force,
+                    )
+                    for system in ("didit", "keycloak")
+                ],
+                # the forwarded Keycloak failures (rule 100210, group authentication_failed)
+                _exp(
+                    SIEM_DETECTIONS,
+                    {"detection_type": "bruteforce"},
+                    who={"src_ip_key": BRUTE_FORCE_IP},
+                    window=s.brute_force,
+                ),
+                *[
+                    _exp(
+                        CORRELATED,
+                        {"key_type": kind, "sources": "didit;keycloak;wazuh"},
+                        who={"subject_key": subject},
+                        window=s.brute_force,
+                    )
+                    for kind, subject in (
+                        ("address", BRUTE_FORCE_IP),
+                        ("person", ds.BRUTE_FORCE_TARGET),
+                    )
+                ],
                 *_incident_exp(inc["brute_force"], False),
                 _exp(
                     SIEM,
@@ -214,13 +275,46 @@ def build_ground_truth(
             {
                 "src_ip": SPRAY_IP,
                 "compromised_username": kg.SPRAY_SUCCESS,
+                "compromised_email": by_name[kg.SPRAY_SUCCESS].email,
                 "compromised_keycloak_user_id": by_name[kg.SPRAY_SUCCESS].id,
                 "incident_id": inc["password_spray"].incident_id,
                 "wazuh_rule_ids": ["100212", "100213"],
             },
             [
-                _exp(AUTH, {"detection_type": "password_spray"}),
-                _exp(AUTH, {"detection_type": "success_after_failures"}),
+                _exp(
+                    AUTH,
+                    {"detection_type": "password_spray"},
+                    who={"src_ip_key": SPRAY_IP},
+                    window=s.password_spray,
+                ),
+                _exp(
+                    AUTH,
+                    {"detection_type": "success_after_failures", "source_system": "keycloak"},
+                    who={"principal_key": by_name[kg.SPRAY_SUCCESS].email, "src_ip_key": SPRAY_IP},
+                    window=s.password_spray,
+                ),
+                *[
+                    _exp(
+                        SIEM_DETECTIONS,
+                        {"detection_type": kind},
+                        who={"src_ip_key": SPRAY_IP},
+                        window=s.password_spray,
+                    )
+                    # the forwarded Keycloak failures, then rule 100213's success
+                    for kind in ("password_spray", "bruteforce", "bruteforce_then_success")
+                ],
+                _exp(
+                    CORRELATED,
+                    {"key_type": "address", "sources": "didit;keycloak;wazuh"},
+                    who={"subject_key": SPRAY_IP},
+                    window=s.password_spray,
+                ),
+                _exp(
+                    CORRELATED,
+                    {"key_type": "person", "sources": "keycloak;wazuh"},
+                    who={"subject_key": by_name[kg.SPRAY_SUCCESS].email},
+                    window=s.password_spray,
+                ),
                 *_incident_exp(inc["password_spray"], False),
             ],
             inc["password_spray"].resolved,
@@ -265,8 +359,17 @@ def build_ground_truth(
                         "first_seen_country_for_user": True,
                         "is_off_hours": True,
                     },
+                    who={"ip_key": KEY_MISUSE_IP},
+                    window=s.key_misuse,
                 ),
                 _exp(API_DAILY, {"spike_flag": True, "day": s.key_misuse.start.date().isoformat()}),
+                # after the rotation the attacker's six retries with the old key get 403
+                _exp(
+                    AUTH,
+                    {"detection_type": "user_bruteforce", "source_system": "didit"},
+                    who={"principal_key": ds.MISUSED_KEY, "src_ip_key": KEY_MISUSE_IP},
+                    window=Window(retries_at, retries_at + timedelta(minutes=3)),
+                ),
             ],
             s.key_misuse.end + timedelta(days=2),
         ),
@@ -276,9 +379,7 @@ def build_ground_truth(
             "An Admin grants the realm role didit-console-admin (and Console role Admin) to a "
             "Developer after hours with no approval ticket; every other grant carries one in "
             "admin_event_entity.details_json.approval_ticket_id.",
-            Window(
-                s.unapproved_grant - timedelta(minutes=3), s.unapproved_grant + timedelta(minutes=1)
-            ),
+            grant_window,
             ["keycloak.admin_event_entity", "didit.audit_logs", "wazuh.alerts"],
             {
                 "actor_email": ds.GRANT_ACTOR,
@@ -287,8 +388,25 @@ def build_ground_truth(
                 "role": "didit-console-admin",
             },
             [
-                _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": True}),
+                _exp(
+                    PRIVILEGED,
+                    {"event_class": "assignment", "unapproved_assignment": True},
+                    who={"actor_key": ds.GRANT_ACTOR, "target_principal_key": ds.GRANT_TARGET},
+                    window=grant_window,
+                ),
                 _exp(PRIVILEGED, {"event_class": "assignment", "unapproved_assignment": False}, 1),
+                # after hours, with its target resolved from resource_path and its local time
+                _exp(
+                    IAM,
+                    {
+                        "detection_type": "privileged_grant_unusual",
+                        "role_name": "didit-console-admin",
+                        "is_off_hours": True,
+                        "approval_ticket_id": None,
+                    },
+                    who={"actor_key": ds.GRANT_ACTOR, "target_key": ds.GRANT_TARGET},
+                    window=grant_window,
+                ),
                 # no incident was opened: the grant alarm (rule 100220) was never triaged
                 _exp(SIEM, {"rule_id": "100220", "disposition": "untriaged"}),
             ],
@@ -313,10 +431,29 @@ def build_ground_truth(
                 "keycloak_user_id": user[ds.LEAVER].id,
                 "employment_end_date": s.leaver_end.isoformat(),
                 "proper_leaver_keycloak_user_id": by_name[kg.PROPER_LEAVER].id,
+                "proper_leaver_email": proper.email,
             },
             [
-                _exp(ACCESS, {"hr_status": "leaver", "leaver_access_active": True}),
-                _exp(ACCESS, {"hr_status": "leaver", "leaver_access_active": False}),
+                _exp(
+                    ACCESS,
+                    {"hr_status": "leaver", "leaver_access_active": True},
+                    who={"principal_key": ds.LEAVER},
+                ),
+                _exp(
+                    ACCESS,
+                    {"hr_status": "leaver", "leaver_access_active": False},
+                    who={"principal_key": proper.email},
+                ),
+                # the proper leaver's disabling is an admin event: recorded, no access after it
+                _exp(
+                    IAM,
+                    {
+                        "detection_type": "leaver_access",
+                        "is_finding": False,
+                        "logins_after_leave": 0,
+                    },
+                    who={"target_key": proper.email},
+                ),
             ],
             datetime.combine(
                 s.leaver_end + timedelta(days=8), datetime.min.time(), tzinfo=end.tzinfo
@@ -352,7 +489,11 @@ def build_ground_truth(
                 "normal_max_gap_minutes": NORMAL_MAX_GAP_MINUTES,
             },
             [
-                _exp(GAPS, {"source_system": "wazuh", "asset_id": SILENT_AGENT}),
+                _exp(
+                    GAPS,
+                    {"source_system": "wazuh", "asset_id": SILENT_AGENT},
+                    window=s.log_gap,
+                ),
                 *_incident_exp(inc["log_gap"], False),
             ],
             inc["log_gap"].resolved,
@@ -414,12 +555,13 @@ def build_ground_truth(
             f"{recurring_window_months()} months, each below "
             "every threshold, together EUR 520 000 direct loss: one significant incident under IR "
             "2024/2690 Art. 4. RC-CREDENTIAL-ATTACK recurs too but stays below the threshold.",
-            Window(s.recurring[0], q or inc["recurring_3"].resolved),
+            Window(s.recurring[0], third.resolved),
             ["incidents"],
             {
                 "incident_ids": recurring_ids,
                 "root_cause_key": "RC-TLS-CERT-EXPIRY",
-                "window_end": _iso(q) if q else None,
+                "window_end": _iso(third.detected),
+                "group_id": group_id,
                 "sum_direct_loss_eur": 520_000,
             },
             [
@@ -428,16 +570,73 @@ def build_ground_truth(
                     {
                         "root_cause_key": "RC-TLS-CERT-EXPIRY",
                         "meets_art4": True,
-                        **({"window_end": _iso(q)} if q else {}),
+                        "completes_group": True,
+                        "checked_incident_id": third.incident_id,
+                        "window_end": _iso(third.detected),
+                        "group_id": group_id,
                     },
                 ),
+                # one significant incident: every Art. 23 stage, anchored on the third's awareness
+                *[
+                    _exp(
+                        DEADLINES,
+                        {
+                            "incident_id": group_id,
+                            "reportable_type": "art4_group",
+                            "stage": stage,
+                            "anchor_at": _iso(third.aware),
+                        },
+                    )
+                    for stage in ("early_warning", "notification")
+                ],
+                _exp(DEADLINES, {"incident_id": group_id, "stage": "final"}),
                 _forbid(RECURRING, {"root_cause_key": "RC-CREDENTIAL-ATTACK", "meets_art4": True}),
                 *[
                     _exp(SIGNIFICANCE, {"incident_id": i, "is_significant": False})
                     for i in recurring_ids
                 ],
             ],
-            q or inc["recurring_3"].resolved,
+            third.resolved,
+        ),
+        (
+            "significant_incident_reported_month",
+            "significant_reported_month",
+            "Seller accounts taken over in the reported month: significant under IR 2024/2690 "
+            "Art. 3(1)(e) (successful, suspectedly malicious unauthorised access capable of "
+            "severe operational disruption) and Art. 11(c); early warning, notification, the "
+            "intermediate report the CSIRT asked for and the GDPR Art. 33 notification in time.",
+            Window(takeover.detected, takeover.stages["intermediate"][0]),
+            ["incidents"],
+            {"incident_id": takeover.incident_id, "aware_at": _iso(takeover.aware)},
+            [
+                _exp(
+                    SIGNIFICANCE,
+                    {
+                        "incident_id": takeover.incident_id,
+                        "is_significant": True,
+                        "significance_status": "significant",
+                        "c_3_1_e": True,
+                        "c_art11_c": True,
+                    },
+                ),
+                *[
+                    _exp(
+                        DEADLINES,
+                        {"incident_id": takeover.incident_id, "stage": stage, "status": "met"},
+                    )
+                    for stage in ("early_warning", "notification", "intermediate")
+                ],
+                _exp(
+                    DEADLINES,
+                    {
+                        "incident_id": takeover.incident_id,
+                        "regime": "GDPR_ART33",
+                        "stage": "personal_data_breach",
+                        "status": "met",
+                    },
+                ),
+            ],
+            takeover.stages["intermediate"][0],
         ),
         (
             "privileged_login_without_mfa",
@@ -501,12 +700,15 @@ def build_ground_truth(
         clean.append(
             {
                 **s.clean.as_json(),
-                "marts": [AUTH, ANOMALIES, GAPS],
+                "marts": [AUTH, ANOMALIES, GAPS, SIEM_DETECTIONS, IAM, CORRELATED],
                 "checks": [
                     _forbid(AUTH, {}),
                     _forbid(ANOMALIES, {}),
                     _forbid(GAPS, {}),
                     _forbid(PRIVILEGED, {"unapproved_assignment": True}),
+                    _forbid(SIEM_DETECTIONS, {}),
+                    _forbid(IAM, {"is_finding": True}),
+                    _forbid(CORRELATED, {}),
                 ],
             }
         )
@@ -520,6 +722,12 @@ def build_ground_truth(
             "application_id": org.live_app[0],
         },
         "noise_limits": NOISE_LIMITS,
+        # Over the whole period, findings of these marts outside every scenario's window: the
+        # noise limits keep the background below every threshold, so none is allowed.
+        "period_bounds": [
+            {"mart": mart, "match": match, "outside_scenarios_max_rows": 0}
+            for mart, match in FINDING_MARTS.items()
+        ],
         "scenarios": listed,
         "clean_periods": clean,
         "role_revocations": _role_revocations(org, s, end),

@@ -8,7 +8,7 @@ from datetime import timedelta
 from report import charts
 from report.formatting import display, raw
 from report.period import to_moment
-from report.sections import siem
+from report.sections import forensics, siem
 from report.sections.base import (
     Block,
     Cell,
@@ -229,6 +229,7 @@ def build(context: PackContext) -> Section:
                 no_data=no_data(significance),
             ),
             siem.block(context.marts),
+            forensics.block(context.marts),
             Block(
                 "recurring",
                 "Recurring incidents (IR Art. 4, assessed quarterly per Annex 3.4.2(b))",

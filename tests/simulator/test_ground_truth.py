@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sim_client import walk
 
+from report.period import last_full_month
 from simulator.thresholds import (
     early_warning_hours,
     loss_threshold_eur,
@@ -34,6 +35,19 @@ MARTS = {
     "mart_nis2_log_ingestion_gaps",
     "mart_nis2_mfa_coverage",
     "mart_nis2_siem_alert_handling",
+    "mart_nis2_siem_detections",
+    "mart_nis2_iam_admin_detections",
+    "mart_nis2_correlated_findings",
+}
+# Marts whose rows name a person or an address (as pseudonyms) and a time: every expectation of
+# one is tied to the planted actor or address and to the scenario's time window.
+PEOPLE_AND_TIME = {
+    "mart_nis2_auth_failure_detections",
+    "mart_nis2_privileged_activity",
+    "mart_nis2_access_anomalies",
+    "mart_nis2_siem_detections",
+    "mart_nis2_iam_admin_detections",
+    "mart_nis2_correlated_findings",
 }
 
 
@@ -95,6 +109,7 @@ def test_manifest_lists_every_scenario_with_marts_from_the_reference(ground_trut
         "webhook_outage",
         "log_source_silent",
         "significant_incident_late_notification",
+        "significant_incident_reported_month",
         "recurring_incidents",
         "planned_maintenance",
         "privileged_login_without_mfa",
@@ -105,6 +120,47 @@ def test_manifest_lists_every_scenario_with_marts_from_the_reference(ground_trut
             assert e["mart"] in MARTS
             assert ("min_rows" in e) != ("max_rows" in e)
     assert ground_truth["clean_periods"]
+
+
+def test_every_detection_expectation_names_its_planted_actor_and_window(ground_truth):
+    loose = []
+    for s in ground_truth["scenarios"]:
+        planted = {v for v in s["identifiers"].values() if isinstance(v, str)}
+        for e in s["expect"]:
+            if e["mart"] == "mart_nis2_access_review_status" and "min_rows" in e:
+                # judged at as_of: tied to the person only
+                if set(e.get("pseudonymised", {}).values()) - planted or not e.get("pseudonymised"):
+                    loose.append((s["id"], e["mart"], e["match"]))
+                continue
+            if e["mart"] not in PEOPLE_AND_TIME or "max_rows" in e:
+                continue
+            if e["match"].get("unapproved_assignment") is False:
+                continue  # "some approved grant exists": the negative contrast, no actor
+            who = e.get("pseudonymised", {})
+            if e["mart"] == "mart_nis2_iam_admin_detections" and "window" not in e:
+                # the proper leaver's disabling: the day comes from the HR feed
+                ok = bool(who) and set(who.values()) <= planted
+            else:
+                ok = bool(who) and set(who.values()) <= planted and "window" in e
+            if ok and "window" in e:
+                # inside the scenario, or a consequence within two days of it (retries)
+                ok = ts(s["window"]["start"]) - timedelta(hours=1) <= ts(e["window"]["start"])
+                ok = ok and ts(e["window"]["end"]) <= ts(s["window"]["end"]) + timedelta(days=2)
+            if not ok:
+                loose.append((s["id"], e["mart"], e["match"]))
+    assert not loose, loose
+
+
+def test_period_bounds_cover_every_finding_mart(ground_truth):
+    bounded = {b["mart"] for b in ground_truth["period_bounds"]}
+    assert bounded == {
+        "mart_nis2_auth_failure_detections",
+        "mart_nis2_siem_detections",
+        "mart_nis2_iam_admin_detections",
+        "mart_nis2_correlated_findings",
+    }
+    assert all(b["outside_scenarios_max_rows"] == 0 for b in ground_truth["period_bounds"])
+    assert ground_truth["noise_limits"]["failed_logins_per_user_per_day"] == 1
 
 
 def test_counts_are_the_rows_each_source_really_has(ground_truth, data, world, client):
@@ -287,6 +343,30 @@ def test_the_significant_incident_is_late_only_for_the_72_hour_notification(grou
     assert int(row["estimated_direct_loss_eur"]) > ids["fin_threshold_eur"]
     assert row["suspected_malicious"] == "yes"
     assert row["cia_compromised"] == "true"
+
+
+def test_the_reported_month_holds_a_significant_incident_with_its_stages(ground_truth, data):
+    """The demo reports the last full month before its end: a significant incident lies in it,
+    with the facts of IR Art. 3(1)(e) and each stage filed within its Art. 23(4) time."""
+    ids = scenario(ground_truth, "significant_incident_reported_month")["identifiers"]
+    row = data["incidents"][ids["incident_id"]]
+    end = ts(ground_truth["period"]["end"])
+    aware = ts(row["aware_at"])
+    # the pipeline tests run to `end` and then one day more, and report the last full month
+    assert aware.strftime("%Y-%m") == last_full_month(end + timedelta(days=1))
+    assert ts(row["started_at"]) < ts(row["detected_at"]) <= aware
+    assert row["unauthorised_access_successful"] == row["severe_disruption_capable"] == "true"
+    assert row["suspected_malicious"] == "yes"
+    assert row["significance_decision"] == "significant"
+    assert ts(row["early_warning_submitted_at"]) - aware <= timedelta(hours=early_warning_hours())
+    assert ts(row["notification_submitted_at"]) - aware <= timedelta(hours=notification_hours())
+    assert ts(row["intermediate_submitted_at"]) <= ts(row["intermediate_due_at"])
+    assert row["personal_data_breach"] == "yes"
+    assert row["gdpr_notified_at"]
+    assert row["threat_type"]
+    assert row["affected_services"]
+    assert row["mitigation_measures"]
+    assert any(i.startswith("sha256:") for i in row["iocs"].split(";"))
 
 
 def test_recurring_incidents_meet_art_4_only_together(ground_truth, data):

@@ -7,7 +7,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.transform.ground_truth import MART_SCHEMA, Marts, check_clean_periods, check_scenarios
+from tests.transform.ground_truth import (
+    MART_SCHEMA,
+    Marts,
+    check_clean_periods,
+    check_period_bounds,
+    check_scenarios,
+    unexplained_findings,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +30,23 @@ def test_clean_periods_produce_no_finding(pipeline_run):
     outcomes = check_clean_periods(pipeline_run.ground_truth, Marts(pipeline_run.conninfo))
     assert outcomes, "the manifest lists no clean period"
     failed = [str(o) for o in outcomes if not o.ok]
+    assert not failed, "\n".join(failed)
+
+
+def test_no_finding_outside_the_planted_scenarios_over_the_whole_period(pipeline_run):
+    """The background stays below every threshold (the manifest's noise_limits), so every
+    finding of the detection marts belongs to a scenario's window: the rest are false
+    positives, listed by mart with their type and time."""
+    marts = Marts(pipeline_run.conninfo)
+    outcomes = check_period_bounds(pipeline_run.ground_truth, marts)
+    assert len(outcomes) == 4
+    failed = [str(o) for o in outcomes if not o.ok]
+    if failed:
+        found = unexplained_findings(pipeline_run.ground_truth, marts)
+        for mart, rows in found.items():
+            for r in rows[:10]:
+                when = r.get("window_start", r.get("first_at", r.get("event_ts")))
+                failed.append(f"  {mart}: {r.get('detection_type', r.get('key_type'))} {when}")
     assert not failed, "\n".join(failed)
 
 

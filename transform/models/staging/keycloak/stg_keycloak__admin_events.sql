@@ -10,6 +10,8 @@ select
     upper(cast(operation_type as text)) as operation_type,
     upper(cast(resource_type as text)) as resource_type,
     cast(resource_path as text) as resource_path,
+    -- the user an admin event acts on: 'users/<id>' or 'users/<id>/...' (null otherwise)
+    substring(cast(resource_path as text) from '^users/([^/]+)') as target_user_id,
     cast(realm_id as text) as realm_id,
     cast(auth_realm_id as text) as auth_realm_id,
     cast(auth_client_id as text) as auth_client_id,

@@ -5,6 +5,8 @@
 -- listed in stg_wazuh__alerts_rejects (macro wazuh_alert_quarantine).
 {%- set f = wazuh_alert_fields(source('wazuh', 'wazuh_alerts')) %}
 {%- set q = wazuh_alert_quarantine(f) %}
+{#- syscheck (file integrity) is read for the detections only: not part of the row hash -#}
+{%- set fim = raw_fields(source('wazuh', 'wazuh_alerts'), text_fields=[], json_fields=['syscheck']) %}
 {{ latest_version(
     source('wazuh', 'wazuh_alerts'), f['id'], incremental=true, key_columns=['id']
 ) }}
@@ -23,6 +25,18 @@ select
     {{ f['data'] }} ->> 'srcuser' as src_user,
     {{ f['data'] }} ->> 'dstuser' as dst_user,
     {{ f['data'] }} ->> 'agent_name' as subject_agent_name,
+    -- for the detections (int_wazuh_alert_signals): all text, nothing to type, so nothing to
+    -- quarantine; a field of another JSON type reads as its JSON text
+    {{ f['agent'] }} ->> 'ip' as agent_ip,
+    {{ f['data'] }} ->> 'url' as http_url,
+    {{ f['data'] }} ->> 'id' as http_status,
+    {{ f['data'] }} #>> '{win,system,eventID}' as win_event_id,
+    {{ f['data'] }} #>> '{win,eventdata,targetUserName}' as win_target_user,
+    {{ f['data'] }} #>> '{win,eventdata,subjectUserName}' as win_subject_user,
+    {{ f['data'] }} #>> '{win,eventdata,memberName}' as win_member_name,
+    {{ f['data'] }} #>> '{win,eventdata,ipAddress}' as win_ip_address,
+    {{ fim['syscheck'] }} ->> 'path' as fim_path,
+    {{ fim['syscheck'] }} ->> 'event' as fim_event,
     {{ f['location'] }} as log_location,
     {{ f['decoder'] }} ->> 'name' as decoder_name,
     {{ wazuh_alert_row_hash(f) }} as row_hash,
