@@ -39,6 +39,10 @@ def cmd_pg(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(_: argparse.Namespace) -> int:
+    from pipeline import dashboards
+
+    stopped = dashboards.stop(Paths.from_env().var / "superset")
+    print("dashboards (Superset) " + ("stopped" if stopped else "were not running"))
     print("embedded Postgres " + ("stopped" if _pg_server().stop() else "was not running"))
     return 0
 
@@ -91,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--dbt-schema", help="dbt's target schema (default: analytics)")
     rec.set_defaults(func=cmd_reconcile)
 
-    stop = sub.add_parser("stop", help="stop the embedded PostgreSQL server")
+    stop = sub.add_parser("stop", help="stop the dashboards and the embedded PostgreSQL server")
     stop.set_defaults(func=cmd_stop)
     return parser
 
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     except (PostgresError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except MeltanoError as exc:
+    except MeltanoError as exc:  # a DashboardsError too
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from nis2_settings import Paths, PgSettings, SettingsError, simulator_port
-from pipeline import meltano, warehouse
+from pipeline import dashboards, meltano, warehouse
 from pipeline.postgres import EmbeddedPostgres, ensure_database
 from report.period import last_full_month
 from report.signing import ensure_demo_keys
@@ -117,7 +117,7 @@ def run_demo(options: DemoOptions) -> int:
     paths = Paths.from_env()
     pg = PgSettings.from_env()
     options = replace(options, end=options.end or datetime.now(UTC))
-    progress = Progress(total=7)
+    progress = Progress(total=8 if dashboards.enabled() else 7)
     started = time.monotonic()
 
     with progress("PostgreSQL") as notes:
@@ -167,9 +167,20 @@ def run_demo(options: DemoOptions) -> int:
             notes.append("every sealed day re-hashed from the raw tables: unchanged")
     finally:
         server.stop()
+    board = None
+    if dashboards.enabled():  # pipeline/dashboards.py; README "Dashboards"
+        with progress("Dashboards (Superset)") as notes:
+            conninfo = pg.conninfo()
+            board = dashboards.start_demo(conninfo, paths, env, warehouse.mart_schemas(conninfo))
+            notes.append(board.url)
 
     print()
     print(warehouse.summary(pg, paths))
+    if board:
+        print(
+            f"\nDashboards: {board.url} (demo login {board.username} / {board.password}; "
+            "`make stop` stops them)"
+        )
     print(
         f"\nEvidence pack signing (demo keys, {'made now' if signing_keys.created else 'reused'}"
         f" in {signing_keys.folder}): private key {signing_keys.key.name} (keep it private), "

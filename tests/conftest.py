@@ -114,6 +114,8 @@ def pipeline_run(test_postgres: EmbeddedPostgres, admin_conninfo: str) -> Pipeli
         "NIS2_PG_PORT": str(TEST_PG_PORT),
         "DIDIT_SIM_PORT": str(TEST_SIM_PORT),
         "MELTANO_DATABASE_URI": f"sqlite:///{TEST_VAR / 'meltano.db'}",
+        # the dashboards test starts its own Superset; the demo's would outlive the session
+        "NIS2_DEMO_DASHBOARDS": "off",
     }
     conninfo = f"host=127.0.0.1 port={TEST_PG_PORT} user=postgres dbname=warehouse"
     first_started = datetime.now(UTC)
