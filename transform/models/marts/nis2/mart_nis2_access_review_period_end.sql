@@ -10,14 +10,7 @@
 --   log-in is the latest LOGIN before the period end. Accounts deleted from Keycloak since are
 --   not in user_entity and are not reconstructed (their deletion is in the admin events).
 with months as (
-    select
-        cast(m as date) as month,
-        least(m + interval '1 month', {{ as_of() }}) as period_end_at
-    from generate_series(
-            (select date_trunc('month', min(event_ts)) from {{ ref('int_security_events_unified') }}),
-            date_trunc('month', {{ as_of() }}),
-            interval '1 month'
-        ) as g (m)
+    select * from {{ ref('int_period_ends') }}
 ),
 
 users as (
@@ -54,90 +47,23 @@ monthly_logins as (
         cast(date_trunc('month', event_ts) as date) as month,
         max(event_ts) as last_login_in_month
     from {{ ref('stg_keycloak__events') }}
-    where event_type = 'LOGIN' and user_id is not null
+    where event_type = 'LOGIN' and user_id is not null and event_ts <= {{ as_of() }}
     group by 1, 2
 ),
 
-role_events as (
-    select
-        target_user_id as user_id,
-        role_name,
-        event_ts,
-        change_type
-    from {{ ref('int_privilege_changes') }}
-    where source_system = 'keycloak' and target_user_id is not null and role_name is not null
-),
-
-current_roles as (
-    select
-        m.user_id,
-        r.role_name,
-        p.role_name is not null as is_privileged
-    from {{ ref('stg_keycloak__user_role_mappings') }} as m
-    inner join {{ ref('stg_keycloak__roles') }} as r on m.role_id = r.role_id
-    left join {{ ref('privileged_roles') }} as p
-        on r.role_name = p.role_name and p.source_system = 'keycloak'
-),
-
--- every (account, role) ever held now or named by an event, with its privilege class
-role_keys as (
-    select
-        user_id,
-        role_name,
-        is_privileged
-    from current_roles
-    union
-    select
-        e.user_id,
-        e.role_name,
-        p.role_name is not null
-    from role_events as e
-    left join {{ ref('privileged_roles') }} as p
-        on e.role_name = p.role_name and p.source_system = 'keycloak'
-),
-
-roles_at_period_end as (
+-- the last log-in up to each month (a hash join per account, not a lookup per row)
+last_logins as (
     select
         mo.month,
-        k.user_id,
-        k.role_name as entitlement,
-        k.is_privileged,
-        before.change_type as last_change,
-        before.event_ts as last_change_at,
-        after.change_type as next_change,
-        c.user_id is not null as held_now
+        l.user_id,
+        max(l.last_login_in_month) as last_used_at
     from months as mo
-    cross join role_keys as k
-    left join current_roles as c on k.user_id = c.user_id and k.role_name = c.role_name
-    left join lateral (
-        select
-            e.change_type,
-            e.event_ts
-        from role_events as e
-        where e.user_id = k.user_id and e.role_name = k.role_name
-            and e.event_ts <= mo.period_end_at
-        order by e.event_ts desc limit 1
-    ) as before on true
-    left join lateral (
-        select e.change_type from role_events as e
-        where e.user_id = k.user_id and e.role_name = k.role_name
-            and e.event_ts > mo.period_end_at
-        order by e.event_ts limit 1
-    ) as after on true
+    inner join monthly_logins as l on mo.month >= l.month
+    group by mo.month, l.user_id
 ),
 
 held as (
-    select
-        month,
-        user_id,
-        entitlement,
-        is_privileged,
-        last_change_at as granted_at
-    from roles_at_period_end
-    where coalesce(
-            last_change = 'grant',
-            case next_change when 'revoke' then true when 'grant' then false else held_now end
-        )
+    select * from {{ ref('int_access_roles_at_period_end') }}
 ),
 
 items as (
@@ -171,11 +97,7 @@ judged as (
         i.is_privileged,
         i.is_identity_row,
         coalesce(i.granted_at, u.created_at) as granted_at,
-        (
-            select max(l.last_login_in_month) from monthly_logins as l
-            where l.user_id = i.user_id and l.month <= i.month
-                and l.last_login_in_month <= mo.period_end_at
-        ) as last_used_at,
+        ll.last_used_at,
         cast(null as timestamptz) as last_reviewed_at,
         case
             when d.disabled_at <= mo.period_end_at then false
@@ -188,6 +110,7 @@ judged as (
     inner join users as u on i.user_id = u.user_id
     left join hr as h on i.user_id = h.user_id
     left join disabled as d on i.user_id = d.user_id
+    left join last_logins as ll on i.month = ll.month and i.user_id = ll.user_id
     where u.created_at <= mo.period_end_at
 )
 
