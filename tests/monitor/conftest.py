@@ -46,8 +46,19 @@ create table {SCHEMA}.mart_nis2_log_retention_integrity (
     last_loaded_at timestamptz);
 create table {SCHEMA}.mart_nis2_reporting_deadlines (
     deadline_id text, incident_id text, regime text, stage text, anchor_at timestamptz,
-    due_at timestamptz, due_at_extended timestamptz, submitted_at timestamptz,
+    due_at timestamptz, due_at_local text, submitted_at timestamptz, status text,
     is_significant boolean);
+create table {SCHEMA}.mart_nis2_siem_detections (
+    detection_id text, detection_type text, mitre_technique text, ir_annex text, asset_id text,
+    account_key text, src_ip_key text, window_start timestamptz, window_end timestamptz,
+    detected_at timestamptz, evidence_alerts bigint);
+create table {SCHEMA}.mart_nis2_iam_admin_detections (
+    detection_id text, detection_type text, mitre_technique text, ir_annex text,
+    actor_key text, target_key text, role_name text, local_time text, is_off_hours boolean,
+    is_external_source boolean, event_ts timestamptz, is_finding boolean);
+create table {SCHEMA}.mart_nis2_correlated_findings (
+    correlation_id text, key_type text, subject_key text, sources text,
+    detection_types text, findings bigint, first_at timestamptz);
 """
 
 

@@ -79,11 +79,19 @@ def test_silent_sources_tampering_and_deadlines_alert(warehouse, receiver) -> No
         last_loaded_at=NOW,
     )
     deadlines = "mart_nis2_reporting_deadlines"
-    for deadline_id, stage, due, submitted in [
-        ("INC-1|nis2|early_warning", "early_warning", NOW + timedelta(hours=5), None),
-        ("INC-2|nis2|notification", "notification", NOW + timedelta(hours=30), None),
-        ("INC-3|nis2|early_warning", "early_warning", NOW + timedelta(hours=2), NOW),
-        ("INC-4|nis2|final", "final", NOW + timedelta(hours=1), None),
+    for deadline_id, stage, due, submitted, status in [
+        ("INC-1|nis2|early_warning", "early_warning", NOW + timedelta(hours=5), None, "open"),
+        ("INC-2|nis2|notification", "notification", NOW + timedelta(hours=30), None, "open"),
+        ("INC-3|nis2|early_warning", "early_warning", NOW + timedelta(hours=2), NOW, "met"),
+        ("INC-4|nis2|final", "final", NOW + timedelta(hours=1), None, "open"),
+        # assessed not significant: its clock stopped, nothing to alert
+        (
+            "INC-5|nis2|early_warning",
+            "early_warning",
+            NOW + timedelta(hours=3),
+            None,
+            "not_required",
+        ),
     ]:
         insert(
             warehouse,
@@ -95,7 +103,8 @@ def test_silent_sources_tampering_and_deadlines_alert(warehouse, receiver) -> No
             anchor_at=NOW - timedelta(hours=19),
             due_at=due,
             submitted_at=submitted,
-            is_significant=True,
+            status=status,
+            is_significant=status != "not_required",
         )
     run = run_monitor(warehouse, [receiver.url])
     assert run.returncode == 0, run.output

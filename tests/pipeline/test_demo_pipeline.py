@@ -27,6 +27,7 @@ DEMO_SECRETS = (
     "keycloak-reader-demo",
 )
 AUDIT_LOGS_LOOKBACK_HOURS = 24  # tap-didit's default `audit_logs_lookback_hours`
+KEYCLOAK_LOOKBACK_HOURS = 24  # tap-keycloak's `lookback_hours` in meltano.yml
 
 
 def _scalar(conninfo: str, query: str, *params: object) -> object:
@@ -107,13 +108,15 @@ def test_second_run_extracts_only_new_data(pipeline_run: PipelineRun) -> None:
     )
     lookback = timedelta(hours=AUDIT_LOGS_LOOKBACK_HOURS)
     assert oldest_reread >= pipeline_run.first_bookmarks["audit_logs"] - lookback
-    # Keycloak events: incremental on event_time, from the first run's bookmark on.
+    # Keycloak events: incremental on event_time, from the first run's bookmark less the
+    # lookback window (late events, pipeline/keycloak_tap.py), never further back.
     oldest_event_ms = _scalar(
         conninfo,
         "select min(event_time) from tap_keycloak.event_entity where _sdc_batched_at >= %s",
         since,
     )
-    assert oldest_event_ms >= pipeline_run.first_bookmarks["event_time"]
+    window_ms = KEYCLOAK_LOOKBACK_HOURS * 3_600_000
+    assert oldest_event_ms >= pipeline_run.first_bookmarks["event_time"] - window_ms
 
 
 def test_second_run_reads_only_the_new_wazuh_alerts(pipeline_run: PipelineRun) -> None:

@@ -144,9 +144,8 @@ def _ephemeral_range() -> tuple[int, int]:
 def test_default_ports_lie_outside_the_ephemeral_range(monkeypatch: pytest.MonkeyPatch) -> None:
     """A client connection can hold any port of the ephemeral range; the defaults (demo server,
     test server, Keycloak test servers, benchmark, simulator) must never be one of them."""
-    from conftest import DEFAULT_TEST_PG_PORT, DEFAULT_TEST_SIM_PORT
-
     from nis2_settings import ROOT, simulator_port
+    from tests.conftest import DEFAULT_TEST_PG_PORT, DEFAULT_TEST_SIM_PORT
 
     for name in ("NIS2_PG_PORT", "DIDIT_SIM_PORT"):
         monkeypatch.delenv(name, raising=False)

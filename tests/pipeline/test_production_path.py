@@ -70,7 +70,6 @@ def plain_shell_env(
         "TAP_DIDIT_AUTH_BASE_URL": f"{_origin(didit)}/auth/v2",
         "TAP_DIDIT_API_KEY": "sim-readonly-key-0001",
         "TAP_DIDIT_START_DATE": "2025-01-01T00:00:00Z",
-        "TAP_DIDIT_MAX_REQUESTS_PER_MINUTE": "0",
         "TAP_DIDIT_CONSOLE_EMAIL": "compliance.officer@example.org",
         "TAP_DIDIT_CONSOLE_PASSWORD": "sim-console-password",
         "TAP_DIDIT_CONSOLE_TOTP_SECRET": "JBSWY3DPEHPK3PXP",

@@ -32,7 +32,7 @@ NEW_KEY = b"a-new-pseudonym-key-for-this-test"
 # marts that pseudonymise people or addresses, incremental ones first (they kept the old key)
 KEYED = {
     "mart_nis2_auth_failure_detections": ("principal_key", "src_ip_key"),
-    "mart_nis2_privileged_activity": ("person_key",),
+    "mart_nis2_privileged_activity": ("actor_key", "target_principal_key"),
     "mart_nis2_access_anomalies": ("principal_key",),
     "mart_nis2_access_review_status": ("principal_key",),
 }
