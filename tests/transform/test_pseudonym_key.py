@@ -152,7 +152,7 @@ def test_a_whole_project_full_refresh_re_pseudonymises_every_mart(copy_conninfo,
         copy_conninfo, NEW_KEY, tmp_path, "build", "--select", "mart_nis2_access_anomalies"
     )
     assert again.returncode == 0, "the new key is recorded: incremental builds go on"
-    recorded = PostgresSource(copy_conninfo).pseudonym_key_id()
+    recorded = PostgresSource(copy_conninfo, schema=MART_SCHEMA).pseudonym_key_id()
     assert recorded == key_id(NEW_KEY)
     with pytest.raises(PseudonymKeyMismatchError, match=key_id(DEMO_KEY)):
         check_key_matches(DEMO_KEY, recorded)
