@@ -438,7 +438,7 @@ def test_timeline_of_an_incident_follows_the_addresses_its_detections_name(built
         "subject_type = 'incident' and subject_id = 'INC-T-0001' order by event_ts",
     )
     attacker = [e for e in events if e["subject_key"] == pseudonym("198.18.5.5")]
-    assert [e["event_type"] for e in attacker] == ["rule 31151 (level 10)", "rule 31106 (level 12)"]
+    assert [e["event_type"] for e in attacker] == ["rule 31151 (level 10)", "rule 31106 (level 6)"]
     text = json.dumps(events, default=str)
     assert "198.18.5.5" not in text
     assert "products.php" not in text
