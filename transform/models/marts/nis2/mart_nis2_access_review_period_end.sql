@@ -17,27 +17,8 @@ users as (
     select * from {{ ref('stg_keycloak__users') }}
 ),
 
-hr as (
-    select
-        user_id,
-        max(case when attribute_name = 'employment_end_date'
-                then {{ try_parse_utc('attribute_value') }}
-        end) as employment_end_at
-    from {{ ref('stg_keycloak__user_attributes') }}
-    group by user_id
-),
-
-disabled as (
-    select
-        substring(resource_path from '^users/([^/]+)$') as user_id,
-        min(event_ts) as disabled_at
-    from {{ ref('stg_keycloak__admin_events') }}
-    where resource_type = 'USER'
-        and (
-            operation_type = 'DELETE'
-            or (operation_type = 'UPDATE' and representation ->> 'enabled' = 'false')
-        )
-    group by 1
+account_leave as (
+    select * from {{ ref('int_keycloak_account_leave') }}
 ),
 
 -- the latest log-in of each account in each month; carried forward below
@@ -100,16 +81,15 @@ judged as (
         ll.last_used_at,
         cast(null as timestamptz) as last_reviewed_at,
         case
-            when d.disabled_at <= mo.period_end_at then false
-            when d.disabled_at > mo.period_end_at then true
+            when lv.disabled_at <= mo.period_end_at then false
+            when lv.disabled_at > mo.period_end_at then true
             else u.is_enabled
         end as enabled_at_period_end,
-        h.employment_end_at
+        lv.employment_end_at
     from items as i
     inner join months as mo on i.month = mo.month
     inner join users as u on i.user_id = u.user_id
-    left join hr as h on i.user_id = h.user_id
-    left join disabled as d on i.user_id = d.user_id
+    left join account_leave as lv on i.user_id = lv.user_id
     left join last_logins as ll on i.month = ll.month and i.user_id = ll.user_id
     where u.created_at <= mo.period_end_at
 )

@@ -6,14 +6,8 @@ with users as (
     select * from {{ ref('stg_keycloak__users') }}
 ),
 
-hr as (
-    select
-        user_id,
-        max(case when attribute_name = 'employment_end_date'
-                then {{ try_parse_utc('attribute_value') }}
-        end) as employment_end_at
-    from {{ ref('stg_keycloak__user_attributes') }}
-    group by user_id
+account_leave as (
+    select * from {{ ref('int_keycloak_account_leave') }}
 ),
 
 logins as (
@@ -23,19 +17,6 @@ logins as (
     from {{ ref('stg_keycloak__events') }}
     where event_type = 'LOGIN'
     group by user_id
-),
-
-disabled as (
-    select
-        substring(resource_path from '^users/([^/]+)$') as user_id,
-        min(event_ts) as disabled_at
-    from {{ ref('stg_keycloak__admin_events') }}
-    where resource_type = 'USER'
-        and (
-            operation_type = 'DELETE'
-            or (operation_type = 'UPDATE' and representation ->> 'enabled' = 'false')
-        )
-    group by 1
 ),
 
 granted as (
@@ -78,14 +59,13 @@ rows as (
         cast(null as timestamptz) as last_reviewed_at,
         u.is_enabled,
         u.is_service_account,
-        h.employment_end_at,
-        d.disabled_at,
+        lv.employment_end_at,
+        lv.disabled_at,
         {{ as_of() }} as as_of_ts
     from entitlements as e
     inner join users as u on e.user_id = u.user_id
-    left join hr as h on e.user_id = h.user_id
+    left join account_leave as lv on e.user_id = lv.user_id
     left join logins as l on e.user_id = l.user_id
-    left join disabled as d on e.user_id = d.user_id
     left join granted as g on e.user_id = g.user_id and e.entitlement = g.role_name
 )
 
