@@ -67,10 +67,9 @@ class Alerts:
             "groups": groups,
             "firedtimes": self.fired[rule_id],
             "mail": level >= 12,
-            "pci_dss": pci,
-            "gdpr": GDPR_AUTH,
-            "nist_800_53": nist,
         }
+        if pci is not None:  # a rule without compliance tags has none of these keys
+            rule.update({"pci_dss": pci, "gdpr": GDPR_AUTH, "nist_800_53": nist})
         if mitre:
             rule["mitre"] = {"id": mitre, "tactic": sorted({MITRE_TACTIC[m] for m in mitre})}
         aid, ip = AGENTS[agent]
