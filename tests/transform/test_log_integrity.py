@@ -184,6 +184,15 @@ def test_verification_fails_naming_each_tampered_source_day(run):
     for asset, (edited, deleted, inserted) in BEHIND_LOADER.items():
         line = f"{asset} 2026-10-09: {edited} edited, {deleted} deleted, {inserted} inserted"
         assert line in output, line
+    # a sealed row changed through the loader: nothing behind it, and the line says where to look
+    line = "loader-edit-02 2026-10-09: 0 edited, 0 deleted, 0 inserted behind the loader"
+    assert line in output, output[-3000:]
+    assert "a sealed row was changed through the loader" in output.split(line, 1)[1].split("\n")[0]
+    for asset in BEHIND_LOADER:
+        assert (
+            "changed through the loader"
+            not in output.split(f"{asset} 2026-10-09:")[1].split("\n")[0]
+        ), asset
     for asset in (*GOOD_OCTOBER, "ontime-01", "late-01"):
         assert f"{asset} 20" not in output, asset
 

@@ -252,7 +252,11 @@
         "select asset_id || ' ' || partition_date || ': ' || rows_edited || ' edited, '"
         ~ " || rows_deleted || ' deleted, ' || rows_inserted_behind_loader"
         ~ " || ' inserted behind the loader (sealed ' || coalesce(sealed_row_count, 0)"
-        ~ " || ' rows, raw ' || raw_row_count || ')' from " ~ findings
+        ~ " || ' rows, raw ' || raw_row_count || ')'"
+        ~ " || case when rows_edited + rows_deleted + rows_inserted_behind_loader = 0"
+        ~ " then '; the raw rows are what the loader delivered: a sealed row was changed through"
+        ~ " the loader (the integrity mart records the day as modified)' else '' end from "
+        ~ findings
         ~ " where result = 'mismatch' and verified_at = " ~ as_of() ~ " order by 1"
     ).columns[0].values() %}
     {%- do adapter.commit() %}
