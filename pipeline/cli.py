@@ -63,6 +63,12 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 _RECONCILE = ("wazuh_state_dir", "dbt_schema")
 
 
+def cmd_lease(args: argparse.Namespace) -> int:
+    from pipeline import job_lease
+
+    return job_lease.main(args.lease_args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nis2-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--wazuh-state-dir", help="wazuh-spool's state_dir (its ledger.jsonl)")
     rec.add_argument("--dbt-schema", help="dbt's target schema (default: analytics)")
     rec.set_defaults(func=cmd_reconcile)
+
+    lease = sub.add_parser(
+        "lease",
+        help="one job at a time on the warehouse: `lease acquire <job>` as a job's first task, "
+        "`lease release` as its last (pipeline/job_lease.py)",
+        add_help=False,
+    )
+    lease.add_argument("lease_args", nargs=argparse.REMAINDER)
+    lease.set_defaults(func=cmd_lease)
 
     stop = sub.add_parser("stop", help="stop the dashboards and the embedded PostgreSQL server")
     stop.set_defaults(func=cmd_stop)

@@ -15,6 +15,7 @@ UTILITIES = {u["name"]: u for u in PROJECT["plugins"]["utilities"]}
 
 def test_monitor_job_loads_event_sources_then_builds_a_selection_then_alerts() -> None:
     assert JOBS["nis2-monitor"] == [
+        "nis2-checks:lease-monitor",
         "tap-didit-audit target-postgres",
         "wazuh-spool:prepare",
         "tap-wazuh target-postgres",
@@ -22,6 +23,7 @@ def test_monitor_job_loads_event_sources_then_builds_a_selection_then_alerts() -
         "tap-keycloak-events target-postgres",
         "dbt-postgres:monitor",
         "nis2-alerts:deliver",
+        "nis2-checks:release",
     ]
     assert "nis2-monitor" in {s["job"] for s in PROJECT["schedules"]}
     extractors = {p["name"]: p for p in PROJECT["plugins"]["extractors"]}

@@ -91,7 +91,11 @@ def test_log_verification_is_its_own_scheduled_job_and_not_in_the_build() -> Non
     # a run-operation, so it can record its findings per source-day (macros/log_verification.sql)
     assert dbt["commands"]["verify-logs"]["args"].startswith("run-operation verify_logs ")
     jobs = {job["name"]: job["tasks"] for job in PROJECT["jobs"]}
-    assert jobs["nis2-verify-logs"] == ["dbt-postgres:verify-logs"]
+    assert jobs["nis2-verify-logs"] == [
+        "nis2-checks:lease-verify",
+        "dbt-postgres:verify-logs",
+        "nis2-checks:release",
+    ]
     assert "nis2-verify-logs" in {s["job"] for s in PROJECT["schedules"]}
     tagged = (ROOT / "transform" / "tests" / "assert_log_digests_match_raw.sql").read_text()
     assert "tags=['log_integrity_verification']" in tagged
@@ -140,3 +144,19 @@ def test_wazuh_loads_sit_between_spool_prepare_and_commit_without_tap_state() ->
         load = tasks.index("tap-wazuh target-postgres")
         assert tasks[load - 1] == "wazuh-spool:prepare", job["name"]
         assert tasks[load + 1] == "wazuh-spool:commit", job["name"]
+
+
+def test_every_job_holds_the_pipeline_lease_from_first_task_to_last() -> None:
+    """Jobs on one warehouse never overlap (pipeline/job_lease.py): each job's first task takes
+    the lease under the job's own name, its last gives it back."""
+    checks = next(u for u in PROJECT["plugins"]["utilities"] if u["name"] == "nis2-checks")
+    commands = checks["commands"]
+    assert commands["release"]["args"] == "lease release"
+    for job in PROJECT["jobs"]:
+        tasks = job["tasks"]
+        first, last = tasks[0], tasks[-1]
+        assert first.startswith("nis2-checks:lease-"), job["name"]
+        assert last == "nis2-checks:release", job["name"]
+        args = commands[first.split(":", 1)[1]]["args"].split()
+        assert args[:3] == ["lease", "acquire", job["name"]], job["name"]
+        assert sum(t.startswith("nis2-checks:lease-") for t in tasks) == 1, job["name"]
