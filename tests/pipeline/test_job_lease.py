@@ -4,11 +4,13 @@ naming the holder; a job that died without releasing is taken over; the demo's r
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -104,22 +106,18 @@ def test_an_expired_lease_is_taken_over_even_if_its_process_still_runs(conninfo,
 @pytest.mark.integration
 def test_the_demo_jobs_took_and_gave_back_the_lease(pipeline_run):
     """The real `meltano run nis2-daily` and `nis2-verify-logs` of the session's two demo runs
-    (their full logs): the lease the first task took was released by the last task, so both
-    tasks saw the same `meltano run` process as their parent."""
-    logs = [
-        path
-        for path in (pipeline_run.var_dir / "log").glob("meltano-*.log")
-        if path.stat().st_mtime >= pipeline_run.first_started.timestamp()
+    (their full logs, named in the demo's output): the lease the first task took was released
+    by the last task, so both tasks saw the same `meltano run` process as their parent."""
+    daily_logs = [
+        Path(found)
+        for output in (pipeline_run.first_output, pipeline_run.second_output)
+        for found in re.findall(r"\(log: (\S+\.log)\)", output)
     ]
-
-    def job_of(path) -> str:
-        return "nis2-verify-logs" if path.stem.endswith("verify-logs") else "nis2-daily"
-
-    assert sorted(map(job_of, logs)) == ["nis2-daily"] * 2 + ["nis2-verify-logs"] * 2
-    for path in logs:
-        job = job_of(path)
-        text = path.read_text()
-        assert f"lease: {job} holds the pipeline lease" in text, path.name
-        assert f"lease: {job} released the pipeline lease" in text, path.name
-        assert "took over the lease" not in text, path.name
-    assert holder(pipeline_run.conninfo) == (None, None)
+    assert len(daily_logs) == 2, "each demo names the log of its nis2-daily run"
+    for daily in daily_logs:
+        verify = daily.with_name(f"{daily.stem}-verify-logs.log")
+        for job, path in (("nis2-daily", daily), ("nis2-verify-logs", verify)):
+            text = path.read_text()
+            assert f"lease: {job} holds the pipeline lease" in text, path.name
+            assert f"lease: {job} released the pipeline lease" in text, path.name
+            assert "took over the lease" not in text, path.name
