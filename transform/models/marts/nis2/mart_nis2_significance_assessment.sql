@@ -6,16 +6,7 @@
 -- Art. 23 clocks run; once decided, the decision and its time stay on the row. Planned
 -- maintenance is never significant (Art. 3(2)). A member of a recurring group keeps its own
 -- verdict; the group is the significant incident (Art. 4; int_incident_art4_groups).
-{%- set codes = ['c_3_1_a', 'c_3_1_b', 'c_3_1_c', 'c_3_1_d', 'c_3_1_e',
-                 'c_art5_a', 'c_art5_b', 'c_art5_c', 'c_art6_a', 'c_art6_b', 'c_art6_c',
-                 'c_art7_a', 'c_art7_b', 'c_art7_c', 'c_art7_d',
-                 'c_art8_a', 'c_art8_b', 'c_art8_c', 'c_art8_d',
-                 'c_art9_a', 'c_art9_b', 'c_art9_c', 'c_art9_d',
-                 'c_art10_a', 'c_art10_b', 'c_art10_c', 'c_art10_d',
-                 'c_art11_a', 'c_art11_b', 'c_art11_c', 'c_art11_d',
-                 'c_art12_a', 'c_art12_b', 'c_art12_c', 'c_art12_d',
-                 'c_art13_a', 'c_art13_b', 'c_art13_c', 'c_art13_d',
-                 'c_art14_a', 'c_art14_b', 'c_art14_c', 'c_art14_d', 'c_art14_e'] %}
+{%- set codes = significance_criterion_codes() %}
 with recurring as (
     select
         u.incident_id,
